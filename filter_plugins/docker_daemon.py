@@ -1,0 +1,120 @@
+"""Filters that build /etc/docker/daemon.json by merging, never by overwriting.
+
+The docker role reads the file a user already has, merges the project's keys into it and
+decides whether the running engine can pick the change up with a reload (SIGHUP) or needs a
+restart. Keeping that logic here, in plain Python, makes it testable without an engine.
+"""
+
+import json
+from urllib.parse import urlsplit
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # unit tests import this file without Ansible on the path
+    AnsibleFilterError = ValueError
+
+# Keys dockerd re-reads on SIGHUP (Docker docs, "Configuration reload behavior").
+# A change to any other key needs a restart, which stops containers without live-restore.
+RELOADABLE_KEYS = frozenset({
+    "debug",
+    "labels",
+    "live-restore",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "default-runtime",
+    "runtimes",
+    "authorization-plugins",
+    "insecure-registries",
+    "registry-mirrors",
+    "shutdown-timeout",
+    "features",
+    "builder",
+})
+
+
+def docker_parse_daemon_json(text, path="/etc/docker/daemon.json"):
+    """Parse an existing daemon.json; an empty file counts as {}.
+
+    A file that is not a JSON object stops the run with the reason: silently replacing it
+    would lose what the user had, and dockerd would refuse to start with it anyway.
+    """
+    if not text or not text.strip():
+        return {}
+    try:
+        config = json.loads(text)
+    except ValueError as exc:
+        raise AnsibleFilterError(
+            f"{path} is not valid JSON ({exc}). Nothing was changed: fix or remove the file, then re-run."
+        )
+    if not isinstance(config, dict):
+        raise AnsibleFilterError(f"{path} must hold a JSON object, not {type(config).__name__}. Nothing was changed.")
+    return config
+
+
+def docker_registry_url_errors(urls, variable="docker_registry_mirrors"):
+    """Return one message per malformed mirror URL (scheme://host[:port], no path)."""
+    errors = []
+    for url in urls or []:
+        parts = urlsplit(str(url))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            errors.append(f"{variable}: {url!r} must look like https://host[:port]")
+        elif parts.path not in ("", "/") or parts.query or parts.fragment:
+            errors.append(f"{variable}: {url!r} must not have a path (Docker only accepts scheme://host[:port])")
+        else:
+            try:
+                parts.port
+            except ValueError:
+                errors.append(f"{variable}: {url!r} has an invalid port")
+    return errors
+
+
+def docker_daemon_merge(existing, registry_mirrors=None, insecure_registries=None, options=None):
+    """Merge the project's settings into an existing daemon.json dict.
+
+    Unrelated keys survive untouched. `options` (free-form daemon.json keys) win over what the
+    file had; non-empty mirror and insecure-registry lists replace the file's lists, and empty
+    ones leave them alone, so a user's own mirrors are not dropped by a default.
+    """
+    merged = dict(existing or {})
+    for key, value in (options or {}).items():
+        merged[key] = value
+    if registry_mirrors:
+        merged["registry-mirrors"] = list(registry_mirrors)
+    if insecure_registries:
+        merged["insecure-registries"] = list(insecure_registries)
+    return merged
+
+
+def docker_daemon_changed_keys(old, new):
+    """Keys whose value differs between two daemon.json dicts (added, removed or changed)."""
+    old, new = old or {}, new or {}
+    return sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
+
+
+def docker_daemon_apply_action(old, new):
+    """How a running engine takes the new config: 'none', 'reload' or 'restart'."""
+    changed = docker_daemon_changed_keys(old, new)
+    if not changed:
+        return "none"
+    if all(key in RELOADABLE_KEYS for key in changed):
+        return "reload"
+    return "restart"
+
+
+def docker_mirrors_missing(wanted, active):
+    """Mirrors from `wanted` that the engine does not report (Docker adds a trailing slash)."""
+    normalized = {str(url).rstrip("/") for url in active or []}
+    return [url for url in wanted or [] if str(url).rstrip("/") not in normalized]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "docker_parse_daemon_json": docker_parse_daemon_json,
+            "docker_registry_url_errors": docker_registry_url_errors,
+            "docker_daemon_merge": docker_daemon_merge,
+            "docker_daemon_changed_keys": docker_daemon_changed_keys,
+            "docker_daemon_apply_action": docker_daemon_apply_action,
+            "docker_mirrors_missing": docker_mirrors_missing,
+        }

@@ -1,0 +1,155 @@
+"""Filters that turn the inventory into a Ray cluster plan.
+
+Which containers run on which host, what they are called, how much shared memory each gets
+and the exact `ray start` command: all derived from inventory variables alone, so that every
+play (deploy, check, status, down) computes the same answer without facts from earlier runs.
+"""
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # unit tests import this file without Ansible on the path
+    AnsibleFilterError = ValueError
+
+MIB = 1024 * 1024
+# Ray refuses an object store below 75 MiB.
+MIN_OBJECT_STORE_BYTES = 75 * MIB
+
+
+def _hosts(head_hosts, worker_hosts):
+    """Head first, then workers, each host once, inventory order kept."""
+    seen = []
+    for host in list(head_hosts or []) + list(worker_hosts or []):
+        if host not in seen:
+            seen.append(host)
+    return seen
+
+
+def ray_resolve_network_mode(head_hosts, worker_hosts, requested="auto"):
+    """'bridge' when the whole cluster lives on one host, else 'host' networking."""
+    if requested in ("bridge", "host"):
+        return requested
+    return "bridge" if len(_hosts(head_hosts, worker_hosts)) <= 1 else "host"
+
+
+def ray_topology_errors(head_hosts, worker_hosts, hostvars, default_count=1, requested_mode="auto"):
+    """Everything wrong with the inventory's Ray topology, one message per problem."""
+    head_hosts, worker_hosts = list(head_hosts or []), list(worker_hosts or [])
+    errors = []
+    if len(head_hosts) != 1:
+        found = ", ".join(head_hosts) or "none"
+        errors.append(f"group ray_head must hold exactly one host (found: {found})")
+    for host in head_hosts:
+        if host in worker_hosts:
+            errors.append(f"host {host} is in both ray_head and ray_workers: a host is either the head or a worker")
+    mode = ray_resolve_network_mode(head_hosts, worker_hosts, requested_mode)
+    multi_host = len(_hosts(head_hosts, worker_hosts)) > 1
+    if mode == "bridge" and multi_host:
+        errors.append("ray_network_mode=bridge only works with one host: nodes on other hosts cannot reach "
+                      "containers on a bridge network; use host networking")
+    for host in _hosts(head_hosts, worker_hosts):
+        count = (hostvars.get(host) or {}).get("ray_node_count", default_count)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            errors.append(f"host {host}: ray_node_count must be a whole number >= 1 (got {count!r})")
+        elif mode == "host" and count != 1:
+            errors.append(f"host {host}: ray_node_count={count}, but with host networking each host runs exactly one Ray node")
+    return errors
+
+
+def ray_node_plan(head_hosts, worker_hosts, hostvars, cluster_name="ray", default_count=1):
+    """Every Ray container of the cluster: host, container name, role and Ray node name.
+
+    The head's host runs the head first and then its local workers; worker hosts run workers.
+    Worker numbers restart on each host, so adding a host never renames an existing container.
+    """
+    head_hosts = list(head_hosts or [])
+    plan = []
+    for host in _hosts(head_hosts, worker_hosts):
+        count = (hostvars.get(host) or {}).get("ray_node_count", default_count)
+        is_head_host = host in head_hosts[:1]
+        for index in range(count):
+            if is_head_host and index == 0:
+                role, container = "head", f"{cluster_name}-head"
+            else:
+                number = index if is_head_host else index + 1
+                role, container = "worker", f"{cluster_name}-worker-{number}"
+            plan.append({
+                "host": host,
+                "container": container,
+                "role": role,
+                "node_name": f"{container}@{host}",
+            })
+    return plan
+
+
+def ray_shm_bytes(mem_total_bytes, containers_on_host, fraction=0.3):
+    """/dev/shm per container: `fraction` of the host's RAM shared by its Ray containers, in whole MiB."""
+    if containers_on_host < 1:
+        raise AnsibleFilterError("ray_shm_bytes: a host with Ray containers must have at least one")
+    share = int(int(mem_total_bytes) * float(fraction) / containers_on_host)
+    return share // MIB * MIB
+
+
+def ray_object_store_bytes(shm_bytes, fraction=0.8):
+    """Object store size that fits in the container's /dev/shm with room for Ray's own files."""
+    size = int(int(shm_bytes) * float(fraction)) // MIB * MIB
+    if size < MIN_OBJECT_STORE_BYTES:
+        raise AnsibleFilterError(
+            f"the object store would be {size // MIB} MiB, below Ray's minimum of 75 MiB: "
+            "raise ray_cluster_shm_size or give the host more memory")
+    return size
+
+
+def ray_dashboard_url(head_host, hostvars, port=8265):
+    """The Jobs API address as the control node reaches it."""
+    if not head_host:
+        return ""
+    vars_ = hostvars.get(head_host) or {}
+    if vars_.get("ansible_connection") == "local":
+        address = "127.0.0.1"
+    else:
+        address = vars_.get("ray_node_ip_address") or vars_.get("ansible_host") or head_host
+    return f"http://{address}:{port}"
+
+
+def ray_start_command(node, head_address, options):
+    """The container's main process: `ray start ... --block` for one node of the plan.
+
+    `options` carries ports, sizes and extra flags; keys that are None are left to Ray.
+    """
+    command = ["ray", "start"]
+    if node["role"] == "head":
+        command += [
+            "--head",
+            f"--port={options['gcs_port']}",
+            f"--dashboard-host={options.get('dashboard_host', '0.0.0.0')}",
+            f"--dashboard-port={options['dashboard_port']}",
+        ]
+    else:
+        command.append(f"--address={head_address}:{options['gcs_port']}")
+    command.append(f"--node-name={node['node_name']}")
+    if options.get("node_ip_address"):
+        command.append(f"--node-ip-address={options['node_ip_address']}")
+    num_cpus = options.get("head_num_cpus") if node["role"] == "head" else options.get("num_cpus")
+    if num_cpus is not None:
+        command.append(f"--num-cpus={num_cpus}")
+    if options.get("object_store_memory"):
+        command.append(f"--object-store-memory={int(options['object_store_memory'])}")
+    for flag, value in sorted((options.get("ports") or {}).items()):
+        if value is not None:
+            command.append(f"--{flag}={value}")
+    command += list(options.get("extra_args") or [])
+    command += ["--disable-usage-stats", "--block"]
+    return command
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "ray_resolve_network_mode": ray_resolve_network_mode,
+            "ray_topology_errors": ray_topology_errors,
+            "ray_node_plan": ray_node_plan,
+            "ray_shm_bytes": ray_shm_bytes,
+            "ray_object_store_bytes": ray_object_store_bytes,
+            "ray_dashboard_url": ray_dashboard_url,
+            "ray_start_command": ray_start_command,
+        }

@@ -1,0 +1,97 @@
+"""A small client for the Ray dashboard's HTTP API, standard library only.
+
+Modules run it on managed hosts that have no Ray installed, so it needs nothing but Python.
+The auth token is read from a file and sent as a Bearer header: it never appears in module
+arguments, results or logs.
+"""
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class DashboardError(Exception):
+    """The dashboard could not be reached or answered with an error."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+def read_token(path):
+    """The token in `path`, stripped; '' when no path is given."""
+    if not path:
+        return ""
+    with open(path, encoding="utf-8") as handle:
+        token = handle.read().strip()
+    if not token:
+        raise DashboardError(f"the token file {path} is empty")
+    return token
+
+
+class DashboardClient:
+    def __init__(self, url, token="", timeout=10):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def get_json(self, path):
+        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})
+        if self.token:
+            request.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            raise DashboardError(f"{self.url}{path} answered HTTP {exc.code} {exc.reason}", exc.code)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise DashboardError(f"{self.url}{path} is not answering: {getattr(exc, 'reason', exc)}")
+
+    def list_nodes(self):
+        """Every node the GCS knows, alive or dead, as the state API reports them."""
+        query = urllib.parse.urlencode({"limit": 10000, "detail": "true"})
+        reply = self.get_json("/api/v0/nodes?" + query)
+        data = reply.get("data") or {}
+        result = data.get("result") or {}
+        rows = result.get("result") if isinstance(result, dict) else result
+        if not reply.get("result", True) or rows is None:
+            raise DashboardError(f"unexpected answer from {self.url}/api/v0/nodes: {reply.get('msg') or reply}")
+        return rows
+
+
+def summarize_nodes(rows, expected_names):
+    """Compare the GCS's nodes with the plan: alive, missing, dead and unexpected node names.
+
+    A node restarted by Docker registers again under the same name, so a name counts as alive
+    when any of its registrations is alive.
+    """
+    alive = sorted({row.get("node_name") for row in rows if row.get("state") == "ALIVE"})
+    dead = sorted({row.get("node_name") for row in rows if row.get("state") != "ALIVE"} - set(alive))
+    expected = list(expected_names or [])
+    resources = {}
+    for row in rows:
+        if row.get("state") == "ALIVE":
+            for name, amount in (row.get("resources_total") or {}).items():
+                if not name.startswith("node:"):
+                    resources[name] = resources.get(name, 0) + amount
+    nodes = [
+        {
+            "node_name": row.get("node_name"),
+            "node_id": row.get("node_id"),
+            "node_ip": row.get("node_ip"),
+            "state": row.get("state"),
+            "is_head_node": row.get("is_head_node", False),
+            "resources_total": {k: v for k, v in (row.get("resources_total") or {}).items() if not k.startswith("node:")},
+        }
+        for row in rows
+        if row.get("state") == "ALIVE"
+    ]
+    return {
+        "nodes": sorted(nodes, key=lambda node: (not node["is_head_node"], node["node_name"] or "")),
+        "alive": alive,
+        "missing": [name for name in expected if name not in alive],
+        "dead": dead,
+        "unexpected": [name for name in alive if expected and name not in expected],
+        "resources": resources,
+    }

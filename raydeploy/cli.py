@@ -1,0 +1,105 @@
+"""Command-line arguments of runner.py: verbs, options and ansible-playbook style extra vars."""
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# verb -> (playbook, help)
+VERBS = {
+    "site": ("site.yml", "everything: preflight, Docker engine, image, cluster, check"),
+    "preflight": ("preflight.yml", "validate the inventory and settings only"),
+    "docker": ("docker.yml", "Docker engine and registry mirrors"),
+    "image": ("image.yml", "pull the pinned Ray image on every host"),
+    "cluster": ("cluster.yml", "start the Ray head and workers, wait until all are alive"),
+    "check": ("check.yml", "Ray task/actor check of every node through the Jobs API"),
+    "status": ("status.yml", "nodes, resources and dashboard URL of the running cluster"),
+    "down": ("down.yml", "remove the cluster's containers (images and engine stay)"),
+}
+
+
+class UserError(Exception):
+    """Bad input from the user: printed as one line, never as a traceback."""
+
+
+def parse_extra_vars(values, base_dir=None):
+    """Merge -e values like ansible-playbook: key=value pairs, a JSON/YAML mapping, or @file."""
+    merged = {}
+    for value in values or []:
+        merged.update(_parse_one(value.strip(), Path(base_dir or Path.cwd())))
+    return merged
+
+
+def _parse_one(value, base_dir):
+    if not value:
+        raise UserError("-e/--extra-vars needs a value: key=value, a JSON object or @file")
+    if value.startswith("@"):
+        path = base_dir / value[1:]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"-e {value}: cannot read {path}: {exc.strerror}")
+        return _mapping(text, f"-e {value}")
+    if value[0] in "{[":
+        return _mapping(value, f"-e {value!r}")
+    pairs = {}
+    for token in shlex.split(value):
+        key, sep, item = token.partition("=")
+        if not sep or not key.isidentifier():
+            raise UserError(f"-e {token!r}: expected key=value (key a valid variable name), a JSON object or @file")
+        pairs[key] = item
+    return pairs
+
+
+def _mapping(text, where):
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            import yaml  # ships with ansible-core
+        except ImportError:
+            raise UserError(f"{where}: not valid JSON (YAML needs PyYAML)")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise UserError(f"{where}: neither JSON nor YAML: {exc}")
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: extra vars must be a mapping of variable names to values")
+    return data
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="runner.py",
+        description="Deploy and verify a Ray cluster in Docker on the hosts of an inventory.",
+        epilog="With no -i, the embedded default inventory deploys a head and 2 workers on this machine.",
+    )
+    parser.add_argument("verb", choices=list(VERBS), metavar="verb",
+                        help="; ".join(f"{name}: {text}" for name, (_, text) in VERBS.items()))
+    parser.add_argument("-i", "--inventory", action="append", default=[],
+                        help="inventory file or directory (repeatable); default: inventory/localhost.yml")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="VARS",
+                        help="variables as key=value, a JSON/YAML mapping or @file (repeatable; later wins)")
+    parser.add_argument("-l", "--limit", help="only these hosts or groups (Ansible pattern)")
+    parser.add_argument("-t", "--tags", help="only tasks with these tags (comma-separated)")
+    parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
+    parser.add_argument("--diff", action="store_true", help="show the changes made to files")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="Ansible's own output too (-vv, -vvv for more)")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    return parser
+
+
+def parse_args(argv):
+    args = build_parser().parse_args(argv)
+    args.playbook = ROOT / "playbooks" / VERBS[args.verb][0]
+    inventories = []
+    for item in args.inventory or [str(ROOT / "inventory" / "localhost.yml")]:
+        path = Path(item).expanduser().resolve()
+        if not path.exists():
+            raise UserError(f"-i {item}: no such inventory file or directory")
+        inventories.append(str(path))
+    args.inventory = inventories
+    args.extravars = parse_extra_vars(args.extra_vars)
+    return args

@@ -1,0 +1,139 @@
+"""Live progress from ansible-runner events, the recap, and the --json summary."""
+
+import sys
+import time
+
+HOST_EVENTS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+class Progress:
+    """An ansible-runner event handler that prints what happens and remembers failures."""
+
+    def __init__(self, stream=sys.stderr, verbosity=0, clock=time.monotonic):
+        self.stream = stream
+        self.verbosity = verbosity
+        self.clock = clock
+        self.started = clock()
+        self.task = ""
+        self.failures = {}  # host -> last failure that was not ignored: {task, msg}
+        self.results = {}   # task results that matter to the summary, e.g. the check's report
+
+    def elapsed(self):
+        return self.clock() - self.started
+
+    def _print(self, text):
+        print(f"[{self.elapsed():6.1f}s] {text}", file=self.stream, flush=True)
+
+    def __call__(self, event):
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        if self.verbosity and event.get("stdout"):
+            print(event["stdout"], file=self.stream, flush=True)
+        if kind == "playbook_on_play_start":
+            self._print(f"PLAY {data.get('play', '')}")
+        elif kind == "playbook_on_task_start":
+            self.task = data.get("task", "")
+        elif kind == "runner_retry":
+            self._print(f"  retry {data.get('retries', 0) - data.get('attempts', 0) + 1} left  "
+                        f"{data.get('host', '')}  {self.task}")
+        elif kind in HOST_EVENTS:
+            self._host_result(HOST_EVENTS[kind], data)
+        return True  # keep every event in the artifacts
+
+    def _host_result(self, outcome, data):
+        host, result = data.get("host", "?"), data.get("res") or {}
+        task = data.get("task") or self.task
+        if outcome == "ok" and result.get("changed"):
+            outcome = "changed"
+        if outcome == "failed" and data.get("ignore_errors"):
+            outcome = "ignored"
+        if outcome in ("failed", "unreachable"):
+            self.failures[host] = {"task": task, "outcome": outcome, "msg": failure_message(result)}
+        if "check" in result and isinstance(result["check"], dict):
+            self.results["check"] = result["check"]
+        if outcome == "skipped" and not self.verbosity:
+            return
+        line = f"  {outcome:<11} {host:<20} {task}"
+        if outcome in ("failed", "unreachable"):
+            line += f"\n      {failure_message(result)}"
+        self._print(line)
+
+
+def failure_message(result):
+    """The one line a user needs from a failed task's result."""
+    msg = result.get("msg") or result.get("reason") or ""
+    if not msg and result.get("results"):
+        msg = "; ".join(item.get("msg", "") for item in result["results"] if item.get("failed"))
+    stderr = (result.get("stderr") or "").strip()
+    if stderr and stderr not in msg:
+        msg = f"{msg} {stderr.splitlines()[-1]}".strip()
+    return " ".join(str(msg).split()) or "failed (no message; re-run with -v)"
+
+
+def summarize(stats, artifact_data, progress, rc, status):
+    """The --json object: overall status, totals per host, the check and the dashboard URL."""
+    stats = stats or {}
+    artifact_data = artifact_data or {}
+    hosts = {}
+    for key, field in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"),
+                       ("skipped", "skipped"), ("rescued", "rescued")):
+        for host, count in (stats.get(key) or {}).items():
+            hosts.setdefault(host, {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0, "rescued": 0})
+            hosts[host][field] = count
+    failed = rc != 0 or status != "successful" or any(h["failed"] or h["unreachable"] for h in hosts.values())
+    failures = [
+        dict(host=host, **info) for host, info in sorted(progress.failures.items())
+        if hosts.get(host, {}).get("failed") or hosts.get(host, {}).get("unreachable") or not hosts
+    ]
+    return {
+        "status": "failed" if failed else "ok",
+        "changed": sum(h["changed"] for h in hosts.values()),
+        "hosts": hosts,
+        "check": artifact_data.get("ray_check") or progress.results.get("check"),
+        "cluster": artifact_data.get("ray_status"),
+        "dashboard_url": artifact_data.get("ray_dashboard_url"),
+        "failures": failures,
+        "elapsed_seconds": round(progress.elapsed(), 1),
+    }
+
+
+def print_recap(summary, stream=sys.stderr):
+    print("\nRECAP", file=stream)
+    for host, counts in sorted(summary["hosts"].items()):
+        print(f"  {host:<20} ok={counts['ok']:<4} changed={counts['changed']:<4} failed={counts['failed']:<4} "
+              f"unreachable={counts['unreachable']}", file=stream)
+    for failure in summary["failures"]:
+        print(f"  FAILED {failure['host']}: {failure['task']}: {failure['msg']}", file=stream)
+    check = summary.get("check")
+    if check:
+        verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])
+        print(f"  Ray check {verdict} ({check.get('nodes_alive')}/{check.get('nodes_expected')} nodes alive)", file=stream)
+    cluster = summary.get("cluster")
+    if cluster:
+        print(format_status(cluster), file=stream)
+    if summary.get("dashboard_url"):
+        print(f"  dashboard: {summary['dashboard_url']}", file=stream)
+    print(f"  {summary['status']} in {summary['elapsed_seconds']} s", file=stream, flush=True)
+
+
+def format_status(cluster):
+    lines = [f"  {'NODE':<28} {'IP':<16} {'CPU':>5} {'MEMORY':>10} {'OBJECT STORE':>13}"]
+    for node in cluster.get("nodes") or []:
+        res = node.get("resources_total") or {}
+        lines.append(f"  {node.get('node_name') or '?':<28} {node.get('node_ip') or '?':<16} {res.get('CPU', 0):>5g} "
+                     f"{_gib(res.get('memory')):>10} {_gib(res.get('object_store_memory')):>13}")
+    total = cluster.get("resources") or {}
+    lines.append(f"  {len(cluster.get('alive') or [])} alive; total CPU {total.get('CPU', 0):g}, memory "
+                 f"{_gib(total.get('memory'))}, object store {_gib(total.get('object_store_memory'))}")
+    if cluster.get("missing"):
+        lines.append(f"  missing: {', '.join(cluster['missing'])}")
+    return "\n".join(lines)
+
+
+def _gib(value):
+    return f"{(value or 0) / 2**30:.1f} GiB"

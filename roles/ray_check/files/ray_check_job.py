@@ -1,0 +1,112 @@
+"""Ray job that proves every alive node works; submitted through the Jobs API by ray_job_check.
+
+For each alive node: a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), an actor
+placed on it and called, and an object created there and read on the next node (a ring, so every
+node sends and receives). Prints one line `RAY_CHECK_RESULT <json>` for the module to parse.
+"""
+
+import hashlib
+import json
+import platform
+import socket
+import sys
+import time
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+PAYLOAD_BYTES = 4 * 1024 * 1024  # well above Ray's inline limit, so it travels through the object store
+TIMEOUT = 120
+
+
+def on_node(node_id):
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)}
+
+
+def where():
+    return {
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "hostname": socket.gethostname(),
+        "ip": ray.util.get_node_ip_address(),
+        "ray_version": ray.__version__,
+        "python_version": platform.python_version(),
+    }
+
+
+@ray.remote(num_cpus=0)
+def probe():
+    return where()
+
+
+@ray.remote(num_cpus=0)
+class Pinger:
+    def ping(self, value):
+        return {"echo": value + 1, **where()}
+
+
+@ray.remote(num_cpus=0)
+def make_payload(seed):
+    block = hashlib.sha256(seed.encode()).digest()
+    return block * (PAYLOAD_BYTES // len(block))
+
+
+@ray.remote(num_cpus=0)
+def digest(payload):
+    return {"sha256": hashlib.sha256(payload).hexdigest(), "node_id": ray.get_runtime_context().get_node_id()}
+
+
+def main():
+    started = time.monotonic()
+    ray.init(address="auto", logging_level="WARNING")
+    nodes = [node for node in ray.nodes() if node["Alive"]]
+    names = {node["NodeID"]: node.get("NodeName") or node["NodeManagerAddress"] for node in nodes}
+    ids = list(names)
+    report = {"nodes": [], "transfers": [], "errors": []}
+
+    probes = {node_id: probe.options(**on_node(node_id)).remote() for node_id in ids}
+    actors = {node_id: Pinger.options(**on_node(node_id)).remote() for node_id in ids}
+    pings = {node_id: actors[node_id].ping.remote(41) for node_id in ids}
+    for node_id in ids:
+        entry = {"node_id": node_id, "node_name": names[node_id]}
+        try:
+            info = ray.get(probes[node_id], timeout=TIMEOUT)
+            entry.update(info, task=info["node_id"] == node_id)
+            if not entry["task"]:
+                report["errors"].append(f"task pinned to {names[node_id]} ran on {info['node_id']}")
+        except Exception as exc:  # report every node, not just the first failure
+            entry["task"] = False
+            report["errors"].append(f"task on {names[node_id]} failed: {exc}")
+        try:
+            pong = ray.get(pings[node_id], timeout=TIMEOUT)
+            entry["actor"] = pong["echo"] == 42 and pong["node_id"] == node_id
+            if not entry["actor"]:
+                report["errors"].append(f"actor on {names[node_id]} answered {pong}")
+        except Exception as exc:
+            entry["actor"] = False
+            report["errors"].append(f"actor on {names[node_id]} failed: {exc}")
+        report["nodes"].append(entry)
+
+    for index, source in enumerate(ids):
+        target = ids[(index + 1) % len(ids)]
+        seed = f"{source}->{target}"
+        expected = hashlib.sha256(hashlib.sha256(seed.encode()).digest() * (PAYLOAD_BYTES // 32)).hexdigest()
+        transfer = {"from": names[source], "to": names[target], "bytes": PAYLOAD_BYTES}
+        try:
+            payload = make_payload.options(**on_node(source)).remote(seed)
+            result = ray.get(digest.options(**on_node(target)).remote(payload), timeout=TIMEOUT)
+            transfer["ok"] = result["sha256"] == expected and result["node_id"] == target
+            if not transfer["ok"]:
+                report["errors"].append(f"object from {names[source]} arrived corrupted or elsewhere on {names[target]}")
+        except Exception as exc:
+            transfer["ok"] = False
+            report["errors"].append(f"object from {names[source]} to {names[target]} failed: {exc}")
+        report["transfers"].append(transfer)
+
+    report["driver_python_version"] = platform.python_version()
+    report["seconds"] = round(time.monotonic() - started, 2)
+    print("RAY_CHECK_RESULT " + json.dumps(report), flush=True)
+    return 0 if not report["errors"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Deploy and verify a Ray cluster in Docker: a thin CLI over ansible-runner.
+
+    python3 runner.py site                 # everything, on this machine (embedded default inventory)
+    python3 runner.py site -i lab.yml      # the hosts of an inventory
+    python3 runner.py status --json        # nodes, resources, dashboard URL as JSON
+
+The first run creates .venv from requirements.txt and re-runs itself there.
+"""
+
+import json
+import os
+import sys
+
+from raydeploy import bootstrap
+
+
+def run(args):
+    import ansible_runner  # only importable once bootstrap has put us in the environment
+
+    from raydeploy import report
+
+    progress = report.Progress(verbosity=args.verbose)
+    cmdline = " ".join(flag for flag, on in (("--check", args.check), ("--diff", args.diff)) if on)
+    env_bin = os.path.dirname(sys.executable)
+    artifacts = bootstrap.ROOT / ".artifacts"
+    artifacts.mkdir(mode=0o700, exist_ok=True)
+    runner = ansible_runner.run(
+        private_data_dir=str(artifacts),
+        project_dir=str(bootstrap.ROOT),
+        playbook=str(args.playbook),
+        inventory=args.inventory,
+        extravars=args.extravars,
+        limit=args.limit,
+        tags=args.tags,
+        verbosity=args.verbose or None,
+        cmdline=cmdline or None,
+        # ansible-runner starts the ansible-playbook it finds on PATH: make it this environment's.
+        envvars={"ANSIBLE_CONFIG": str(bootstrap.ROOT / "ansible.cfg"),
+                 "PATH": env_bin + os.pathsep + os.environ.get("PATH", "")},
+        event_handler=progress,
+        quiet=True,
+        rotate_artifacts=20,
+    )
+    artifact_data = {}
+    for event in runner.events:
+        if event.get("event") == "playbook_on_stats":
+            artifact_data = (event.get("event_data") or {}).get("artifact_data") or {}
+    summary = report.summarize(runner.stats, artifact_data, progress, runner.rc, runner.status)
+    if runner.status not in ("successful", "failed") and not summary["failures"]:
+        summary["failures"].append({"host": "-", "task": "ansible-playbook", "outcome": runner.status,
+                                    "msg": "\n".join(runner.stdout.read().splitlines()[-5:]) or runner.status})
+    report.print_recap(summary)
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0 if summary["status"] == "ok" else 1
+
+
+def main(argv):
+    from raydeploy import cli
+
+    try:
+        args = cli.parse_args(argv)
+        bootstrap.ensure_venv(bootstrap.ROOT / "requirements.txt", [os.path.abspath(__file__), *argv])
+        return run(args)
+    except (cli.UserError, bootstrap.BootstrapError) as exc:
+        print(f"runner.py: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("runner.py: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
