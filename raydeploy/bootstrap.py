@@ -26,17 +26,21 @@ def venv_python(venv=VENV):
     return venv / "bin" / "python"
 
 
+def requirements_chain(requirements):
+    """A requirements file and the files it includes with -r, includes first."""
+    path = Path(requirements)
+    chain = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("-r "):
+            chain += requirements_chain(path.parent / line.strip()[3:].strip())
+    return chain + [path]
+
+
 def requirements_digest(requirements):
-    """Digest of a requirements file and the files it includes with -r."""
+    """Digest of a requirements file and the files it includes."""
     digest = hashlib.sha256()
-    pending = [Path(requirements)]
-    while pending:
-        path = pending.pop(0)
-        text = path.read_text(encoding="utf-8")
-        digest.update(path.name.encode() + b"\0" + text.encode())
-        for line in text.splitlines():
-            if line.strip().startswith("-r "):
-                pending.append(path.parent / line.strip()[3:].strip())
+    for path in requirements_chain(requirements):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -94,7 +98,8 @@ def build(requirements):
         installed = json.loads(STAMP.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         installed = {}
-    installed[Path(requirements).name] = requirements_digest(requirements)
+    for path in requirements_chain(requirements):  # requirements-dev.txt also satisfies requirements.txt
+        installed[path.name] = requirements_digest(path)
     STAMP.write_text(json.dumps(installed, indent=2), encoding="utf-8")
     _say("environment ready")
 

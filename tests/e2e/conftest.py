@@ -1,0 +1,68 @@
+"""End-to-end fixtures: the lab (real engine + registry mirror + Ray image) and a runner.py driver."""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests import lab
+
+ROOT = Path(__file__).resolve().parents[2]
+DAEMON_JSON = Path("/etc/docker/daemon.json")
+
+
+@dataclass
+class RunResult:
+    rc: int
+    summary: dict | None
+    stderr: str
+    stdout: str
+
+
+def run_runner(*args, timeout=1200):
+    """Run `runner.py ... --json` like a user does and parse its one JSON object."""
+    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), *args, "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    try:
+        summary = json.loads(proc.stdout) if proc.stdout.strip() else None
+    except ValueError:
+        summary = None
+    return RunResult(proc.returncode, summary, proc.stderr, proc.stdout)
+
+
+def docker(*args, check=True):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
+
+
+def inspect(name):
+    return json.loads(docker("inspect", name).stdout)[0]
+
+
+@pytest.fixture(scope="session")
+def mirror():
+    return lab.ensure_up()
+
+
+@pytest.fixture(scope="session")
+def mirror_vars(mirror):
+    return json.dumps({"docker_registry_mirrors": [mirror]})
+
+
+@pytest.fixture(scope="session")
+def image_ref():
+    repository, tag, _ = lab.pinned_image()
+    return f"{repository}:{tag}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def keep_users_daemon_json():
+    """The suite edits /etc/docker/daemon.json; give the machine its own file back afterwards."""
+    original = DAEMON_JSON.read_bytes() if DAEMON_JSON.exists() else None
+    yield
+    if original is None:
+        DAEMON_JSON.unlink(missing_ok=True)
+    else:
+        DAEMON_JSON.write_bytes(original)

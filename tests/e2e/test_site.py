@@ -1,0 +1,172 @@
+"""`runner.py site` on this machine through the lab's registry mirror, then re-runs, check, status, down.
+
+The tests run in file order and share one deployment: a cold `site` (no Ray image on the engine,
+a daemon.json with unrelated keys), then everything a user does next.
+"""
+
+import json
+import stat
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner
+
+CONTAINERS = ["ray-head", "ray-worker-1", "ray-worker-2"]
+NODE_NAMES = [f"{name}@localhost" for name in CONTAINERS]
+USERS_OWN_KEYS = {"log-opts": {"max-size": "10m", "max-file": "3"}, "labels": ["lab=ray-docker-e2e"]}
+CONTROL_TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
+HOST_TOKEN = Path("/etc/ray-docker/ray/auth_token")
+
+
+def started_at():
+    return {name: (inspect(name)["Id"], inspect(name)["State"]["StartedAt"]) for name in CONTAINERS}
+
+
+@pytest.fixture(scope="module")
+def cold_site(mirror_vars, image_ref):
+    """A deployment from a cold start: no cluster, no Ray image, a user's own daemon.json."""
+    run_runner("down")
+    docker("rmi", "-f", image_ref, check=False)
+    assert docker("image", "inspect", image_ref, check=False).returncode != 0
+    DAEMON_JSON.parent.mkdir(exist_ok=True)
+    DAEMON_JSON.write_text(json.dumps(USERS_OWN_KEYS, indent=4))
+    result = run_runner("site", "-e", mirror_vars)
+    assert result.rc == 0, result.stderr[-5000:]
+    return result
+
+
+def test_cold_site_passes_the_check_with_three_nodes(cold_site, image_ref):
+    summary = cold_site.summary
+    assert summary["status"] == "ok" and summary["changed"] > 0
+    assert summary["hosts"]["localhost"]["failed"] == 0
+    check = summary["check"]
+    assert check["passed"] is True and check["reasons"] == []
+    assert check["nodes_expected"] == 3 and check["nodes_alive"] == 3
+    assert sorted(node["node_name"] for node in check["nodes"]) == sorted(NODE_NAMES)
+    assert all(node["task"] and node["actor"] and node["ray_version"] == "2.60.0" for node in check["nodes"])
+    assert len({node["ip"] for node in check["nodes"]}) == 3
+    assert len(check["transfers"]) == 3 and all(t["ok"] for t in check["transfers"])
+    assert summary["dashboard_url"] == "http://127.0.0.1:8265"
+    assert docker("image", "inspect", image_ref, check=False).returncode == 0, "the image came through the mirror"
+    assert "Ray check passed (3/3 nodes alive)" in cold_site.stderr
+
+
+def test_daemon_json_keeps_the_users_keys_and_the_engine_uses_the_mirror(cold_site, mirror):
+    config = json.loads(DAEMON_JSON.read_text())
+    assert {key: config[key] for key in USERS_OWN_KEYS} == USERS_OWN_KEYS
+    assert config["registry-mirrors"] == [mirror]
+    mirrors = json.loads(docker("info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout)
+    assert mirror + "/" in mirrors or mirror in mirrors
+
+
+def test_containers_are_what_the_roles_promise(cold_site):
+    mem_total = json.loads(docker("info", "--format", "{{json .MemTotal}}").stdout)
+    expected_shm = int(mem_total * 0.3 / 3) // 2**20 * 2**20
+    for name in CONTAINERS:
+        info = inspect(name)
+        assert info["State"]["Running"], name
+        assert info["Config"]["Labels"]["ray-docker.cluster"] == "ray"
+        assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+        assert info["HostConfig"]["ShmSize"] == expected_shm
+        command = info["Config"]["Cmd"]
+        assert command[:2] == ["ray", "start"] and command[-1] == "--block" and "--disable-usage-stats" in command
+        object_store = next(int(arg.split("=")[1]) for arg in command if arg.startswith("--object-store-memory="))
+        assert 0 < object_store <= expected_shm
+        assert "RAY_AUTH_MODE=token" in info["Config"]["Env"]
+        token_mount = next(m for m in info["Mounts"] if m["Source"] == str(HOST_TOKEN))
+        assert token_mount["RW"] is False
+    bindings = inspect("ray-head")["HostConfig"]["PortBindings"]
+    assert bindings == {"8265/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8265"}]}
+    assert all(not inspect(name)["HostConfig"]["PortBindings"] for name in CONTAINERS[1:])
+
+
+def test_token_files_are_private_and_never_logged(cold_site):
+    control = CONTROL_TOKEN.stat()
+    assert stat.S_IMODE(control.st_mode) == 0o600
+    host = HOST_TOKEN.stat()
+    assert (stat.S_IMODE(host.st_mode), host.st_uid, host.st_gid) == (0o600, 1000, 100)
+    token = CONTROL_TOKEN.read_text().strip()
+    assert HOST_TOKEN.read_text().strip() == token and len(token) == 64
+    assert token not in cold_site.stdout + cold_site.stderr
+    leaks = subprocess.run(["grep", "-rl", token, str(ROOT / ".artifacts")], capture_output=True, text=True)
+    assert leaks.stdout == "", f"token written to runner artifacts: {leaks.stdout}"
+
+
+def test_jobs_api_rejects_requests_without_the_token(cold_site):
+    with pytest.raises(urllib.error.HTTPError) as rejected:
+        urllib.request.urlopen("http://127.0.0.1:8265/api/jobs/", timeout=10)
+    assert rejected.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:8265/api/jobs/",
+                                                      headers={"Authorization": "Bearer " + "0" * 64}), timeout=10)
+    assert wrong.value.code in (401, 403)
+    token = CONTROL_TOKEN.read_text().strip()
+    request = urllib.request.Request("http://127.0.0.1:8265/api/jobs/", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert any(job["submission_id"].startswith("ray-docker-check-") for job in json.loads(response.read()))
+
+
+def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
+    before = started_at()
+    result = run_runner("site", "-e", mirror_vars)
+    assert result.rc == 0, result.stderr[-3000:]
+    assert result.summary["changed"] == 0, [line for line in result.stderr.splitlines() if " changed " in line]
+    assert result.summary["check"]["passed"] is True
+    assert started_at() == before
+
+
+def test_check_alone(cold_site):
+    result = run_runner("check")
+    assert result.rc == 0, result.stderr[-3000:]
+    assert result.summary["check"]["passed"] and result.summary["check"]["nodes_alive"] == 3
+    assert result.summary["changed"] == 0
+
+
+def test_check_fails_with_the_reason_when_a_node_is_missing(cold_site):
+    result = run_runner("check", "-e", json.dumps({"ray_node_count": 4}))
+    assert result.rc == 1
+    assert result.summary["check"]["passed"] is False
+    assert "expected nodes not alive: ray-worker-3@localhost" in result.summary["check"]["reasons"]
+    assert "Ray check failed: expected nodes not alive: ray-worker-3@localhost" in result.stderr
+
+
+def test_status_alone(cold_site):
+    result = run_runner("status")
+    assert result.rc == 0, result.stderr[-3000:]
+    cluster = result.summary["cluster"]
+    assert sorted(cluster["alive"]) == sorted(NODE_NAMES) and cluster["missing"] == []
+    assert cluster["resources"]["CPU"] >= 3
+    assert [node["is_head_node"] for node in cluster["nodes"]] == [True, False, False]
+    assert result.summary["dashboard_url"] == "http://127.0.0.1:8265"
+    assert "ray-head@localhost" in result.stderr and "dashboard: http://127.0.0.1:8265" in result.stderr
+
+
+def test_a_killed_worker_comes_back_by_itself(cold_site):
+    """Self-healing: the restart policy brings a crashed node back and it rejoins."""
+    docker("kill", "--signal", "KILL", "ray-worker-2")
+    result = run_runner("cluster")
+    assert result.rc == 0, result.stderr[-3000:]
+    assert inspect("ray-worker-2")["State"]["Running"]
+    assert run_runner("status").summary["cluster"]["missing"] == []
+
+
+def test_down_removes_the_cluster_and_only_the_cluster(cold_site, image_ref):
+    bystander = "ray-docker-e2e-bystander"
+    docker("rm", "-f", bystander, check=False)
+    docker("run", "-d", "--name", bystander, "--entrypoint", "sleep", image_ref, "600")
+    try:
+        result = run_runner("down")
+        assert result.rc == 0, result.stderr[-3000:]
+        remaining = docker("ps", "-a", "--filter", "label=ray-docker.cluster", "--format", "{{.Names}}").stdout.split()
+        assert remaining == []
+        assert inspect(bystander)["State"]["Running"]
+        assert docker("network", "inspect", "ray", check=False).returncode != 0
+        assert docker("image", "inspect", image_ref, check=False).returncode == 0, "images stay"
+        assert run_runner("down").summary["changed"] == 0
+    finally:
+        docker("rm", "-f", bystander, check=False)

@@ -1,0 +1,25 @@
+"""ansible-lint (production profile) and a syntax check of every playbook."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
+
+
+def test_ansible_lint_production_profile_passes():
+    result = subprocess.run([str(BIN / "ansible-lint"), "--profile", "production"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "Profile 'production' was required, and it passed" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS, ids=[p.name for p in PLAYBOOKS])
+def test_playbook_syntax(playbook):
+    result = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", str(playbook)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

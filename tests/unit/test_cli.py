@@ -1,0 +1,64 @@
+"""runner.py's arguments: verbs, options and the three extra-vars forms."""
+
+import json
+
+import pytest
+
+from raydeploy import cli
+
+
+def test_defaults_use_the_embedded_inventory():
+    args = cli.parse_args(["site"])
+    assert args.playbook.name == "site.yml" and args.playbook.exists()
+    assert args.inventory == [str(cli.ROOT / "inventory" / "localhost.yml")]
+    assert (args.extravars, args.limit, args.tags, args.check, args.diff, args.json) == ({}, None, None, False, False, False)
+
+
+def test_every_verb_has_a_playbook():
+    for verb in cli.VERBS:
+        assert cli.parse_args([verb]).playbook.exists(), verb
+
+
+def test_options(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all: {}\n")
+    args = cli.parse_args(["cluster", "-i", str(inventory), "-l", "w1", "-t", "cluster", "--check", "--diff", "-vv", "--json"])
+    assert args.inventory == [str(inventory)]
+    assert (args.limit, args.tags, args.check, args.diff, args.verbose, args.json) == ("w1", "cluster", True, True, 2, True)
+
+
+def test_unknown_verb_and_missing_inventory_are_user_errors(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(["deploy"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'deploy'" in capsys.readouterr().err
+    with pytest.raises(cli.UserError, match="-i /nonexistent.yml: no such inventory"):
+        cli.parse_args(["site", "-i", "/nonexistent.yml"])
+
+
+def test_extra_vars_key_value_json_yaml_and_file(tmp_path):
+    (tmp_path / "vars.yml").write_text("ray_cluster_name: lab\ndocker_registry_mirrors:\n  - http://m:5000\n")
+    (tmp_path / "vars.json").write_text(json.dumps({"ray_check_timeout": 60}))
+    merged = cli.parse_extra_vars(
+        ["a=1 b='two words'", '{"docker_registry_mirrors": ["http://x:5000"], "n": 3}', "{c: yes}", "@vars.yml", "@vars.json"],
+        base_dir=tmp_path,
+    )
+    assert merged == {"a": "1", "b": "two words", "n": 3, "c": True, "ray_cluster_name": "lab",
+                      "docker_registry_mirrors": ["http://m:5000"], "ray_check_timeout": 60}
+
+
+def test_later_extra_vars_win():
+    assert cli.parse_extra_vars(["x=1", "x=2"]) == {"x": "2"}
+
+
+@pytest.mark.parametrize("value, needle", [
+    ("novalue", "expected key=value"),
+    ("1x=2", "expected key=value"),
+    ("[1, 2]", "must be a mapping"),
+    ("{broken", "neither JSON nor YAML"),
+    ("@missing.yml", "cannot read"),
+    ("", "needs a value"),
+])
+def test_bad_extra_vars_are_explained(tmp_path, value, needle):
+    with pytest.raises(cli.UserError, match=needle):
+        cli.parse_extra_vars([value], base_dir=tmp_path)

@@ -1,0 +1,68 @@
+"""Reading the dashboard's node list and judging the check job's report."""
+
+import pytest
+
+ROWS = [
+    {"node_name": "ray-head@h", "node_id": "1", "node_ip": "10.0.0.1", "state": "ALIVE", "is_head_node": True,
+     "resources_total": {"CPU": 2.0, "memory": 4e9, "node:10.0.0.1": 1.0, "node:__internal_head__": 1.0}},
+    {"node_name": "ray-worker-1@h", "node_id": "2", "node_ip": "10.0.0.2", "state": "ALIVE",
+     "resources_total": {"CPU": 2.0, "memory": 4e9}},
+    {"node_name": "ray-worker-2@h", "node_id": "3", "node_ip": "10.0.0.3", "state": "DEAD", "resources_total": {"CPU": 2.0}},
+    {"node_name": "ray-worker-1@h", "node_id": "0", "node_ip": "10.0.0.9", "state": "DEAD", "resources_total": {}},
+]
+
+
+def test_summarize_nodes(ray_dashboard):
+    summary = ray_dashboard.summarize_nodes(ROWS, ["ray-head@h", "ray-worker-1@h", "ray-worker-2@h"])
+    assert summary["alive"] == ["ray-head@h", "ray-worker-1@h"]
+    assert summary["missing"] == ["ray-worker-2@h"]
+    assert summary["dead"] == ["ray-worker-2@h"], "a restarted node's old registration is not dead"
+    assert summary["resources"] == {"CPU": 4.0, "memory": 8e9}
+    assert summary["nodes"][0]["is_head_node"] and "node:10.0.0.1" not in summary["nodes"][0]["resources_total"]
+
+
+def test_read_token(tmp_path, ray_dashboard):
+    token = tmp_path / "token"
+    token.write_text("abc123\n")
+    assert ray_dashboard.read_token(str(token)) == "abc123"
+    token.write_text("\n")
+    with pytest.raises(ray_dashboard.DashboardError, match="is empty"):
+        ray_dashboard.read_token(str(token))
+
+
+def good_report(names, version="2.60.0", python="3.11.2"):
+    nodes = [{"node_name": n, "ray_version": version, "python_version": python, "task": True, "actor": True} for n in names]
+    transfers = [{"from": a, "to": b, "ok": True} for a, b in zip(names, names[1:] + names[:1])]
+    return {"nodes": nodes, "transfers": transfers, "errors": [], "seconds": 1.2}
+
+
+def test_parse_job_report(ray_job_check):
+    logs = 'noise\nRAY_CHECK_RESULT {"nodes": [], "errors": ["x"]}\nmore noise\n'
+    assert ray_job_check.parse_job_report(logs) == {"nodes": [], "errors": ["x"]}
+    assert ray_job_check.parse_job_report("Traceback ...") is None
+
+
+def test_evaluate_passes_a_matching_report(ray_job_check):
+    names = ["a", "b", "c"]
+    summary = ray_job_check.evaluate(good_report(names), names, "2.60.0")
+    assert summary["passed"] and summary["reasons"] == []
+    assert (summary["nodes_expected"], summary["nodes_alive"]) == (3, 3)
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda r: r["nodes"].pop(), "expected nodes not alive: c"),
+    (lambda r: r["nodes"].append(dict(r["nodes"][0], node_name="d")), "nodes not in the inventory: d"),
+    (lambda r: r["nodes"][1].update(ray_version="2.59.0"), "b runs Ray 2.59.0"),
+    (lambda r: r["nodes"][2].update(python_version="3.12.1"), "different Python versions"),
+    (lambda r: r["nodes"][0].update(actor=False), "actor failed on a"),
+    (lambda r: r["nodes"][0].update(task=False), "pinned task failed on a"),
+    (lambda r: r["transfers"][0].update(ok=False), "object transfer"),
+    (lambda r: r["errors"].append("task on b failed: boom"), "task on b failed: boom"),
+])
+def test_evaluate_fails_with_the_reason(ray_job_check, mutate, needle):
+    names = ["a", "b", "c"]
+    report = good_report(names)
+    mutate(report)
+    summary = ray_job_check.evaluate(report, names, "2.60.0")
+    assert not summary["passed"]
+    assert any(needle in reason for reason in summary["reasons"]), summary["reasons"]

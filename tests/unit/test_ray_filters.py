@@ -1,0 +1,80 @@
+"""Inventory -> cluster plan: names, topology errors, memory sizing and the ray start command."""
+
+import pytest
+
+GIB = 1024 ** 3
+
+
+def test_single_host_plan_has_head_then_local_workers(ray_filters):
+    plan = ray_filters.ray_node_plan(["localhost"], [], {"localhost": {"ray_node_count": 3}})
+    assert [(n["container"], n["role"], n["node_name"]) for n in plan] == [
+        ("ray-head", "head", "ray-head@localhost"),
+        ("ray-worker-1", "worker", "ray-worker-1@localhost"),
+        ("ray-worker-2", "worker", "ray-worker-2@localhost"),
+    ]
+
+
+def test_multi_host_plan_names_do_not_shift_when_a_host_is_added(ray_filters):
+    before = ray_filters.ray_node_plan(["h0"], ["h1", "h2"], {}, "lab")
+    after = ray_filters.ray_node_plan(["h0"], ["h1", "h2", "h3"], {}, "lab")
+    assert [n["node_name"] for n in before] == ["lab-head@h0", "lab-worker-1@h1", "lab-worker-1@h2"]
+    assert [n["node_name"] for n in after][:3] == [n["node_name"] for n in before]
+
+
+@pytest.mark.parametrize("head, workers, hostvars, mode, needle", [
+    ([], ["w1"], {}, "auto", "exactly one host (found: none)"),
+    (["a", "b"], [], {}, "auto", "exactly one host (found: a, b)"),
+    (["a"], ["a", "b"], {}, "auto", "host a is in both ray_head and ray_workers"),
+    (["a"], ["b"], {"b": {"ray_node_count": 2}}, "auto", "host b: ray_node_count=2"),
+    (["a"], [], {"a": {"ray_node_count": 0}}, "auto", "host a: ray_node_count must be a whole number"),
+    (["a"], ["b"], {}, "bridge", "ray_network_mode=bridge only works with one host"),
+])
+def test_topology_errors_name_the_host_or_variable(ray_filters, head, workers, hostvars, mode, needle):
+    errors = ray_filters.ray_topology_errors(head, workers, hostvars, 1, mode)
+    assert any(needle in error for error in errors), errors
+
+
+def test_valid_topologies_have_no_errors(ray_filters):
+    assert ray_filters.ray_topology_errors(["a"], [], {"a": {"ray_node_count": 3}}) == []
+    assert ray_filters.ray_topology_errors(["a"], ["b", "c"], {}) == []
+
+
+def test_network_mode(ray_filters):
+    assert ray_filters.ray_resolve_network_mode(["a"], []) == "bridge"
+    assert ray_filters.ray_resolve_network_mode(["a"], ["b"]) == "host"
+    assert ray_filters.ray_resolve_network_mode(["a"], [], "host") == "host"
+
+
+def test_shm_is_shared_between_containers_of_a_host(ray_filters):
+    assert ray_filters.ray_shm_bytes(24 * GIB, 3, 0.3) == int(24 * GIB * 0.3 / 3) // 2**20 * 2**20
+    assert ray_filters.ray_shm_bytes(24 * GIB, 1, 0.3) > 3 * ray_filters.ray_shm_bytes(24 * GIB, 3, 0.3) - 3 * 2**20
+
+
+def test_object_store_fits_in_shm_and_respects_rays_minimum(ray_filters):
+    shm = 2 * GIB
+    assert ray_filters.ray_object_store_bytes(shm, 0.8) <= shm
+    with pytest.raises(Exception, match="below Ray's minimum"):
+        ray_filters.ray_object_store_bytes(64 * 2**20, 0.8)
+
+
+def test_start_commands(ray_filters):
+    head, worker = ray_filters.ray_node_plan(["h"], [], {"h": {"ray_node_count": 2}})
+    options = {"gcs_port": 6379, "dashboard_port": 8265, "object_store_memory": 1 * GIB, "head_num_cpus": 0,
+               "num_cpus": None, "extra_args": ["--resources={\"lab\": 1}"]}
+    head_cmd = ray_filters.ray_start_command(head, "ray-head", options)
+    worker_cmd = ray_filters.ray_start_command(worker, "ray-head", options)
+    assert head_cmd[:3] == ["ray", "start", "--head"]
+    assert "--dashboard-host=0.0.0.0" in head_cmd and "--num-cpus=0" in head_cmd
+    assert "--address=ray-head:6379" in worker_cmd and not any(a.startswith("--num-cpus") for a in worker_cmd)
+    for cmd in (head_cmd, worker_cmd):
+        assert cmd[-2:] == ["--disable-usage-stats", "--block"]
+        assert f"--object-store-memory={GIB}" in cmd
+        assert '--resources={"lab": 1}' in cmd
+
+
+def test_dashboard_url(ray_filters):
+    hostvars = {"local": {"ansible_connection": "local"}, "remote": {"ansible_host": "10.0.0.5"},
+                "pinned": {"ansible_host": "10.0.0.5", "ray_node_ip_address": "192.168.1.5"}}
+    assert ray_filters.ray_dashboard_url("local", hostvars) == "http://127.0.0.1:8265"
+    assert ray_filters.ray_dashboard_url("remote", hostvars, 9000) == "http://10.0.0.5:9000"
+    assert ray_filters.ray_dashboard_url("pinned", hostvars) == "http://192.168.1.5:8265"

@@ -1,0 +1,65 @@
+"""Progress events, failure messages and the --json summary."""
+
+import io
+
+from raydeploy import report
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def event(kind, **data):
+    return {"event": kind, "event_data": data}
+
+
+def test_progress_prints_results_and_remembers_the_last_failure():
+    stream, clock = io.StringIO(), FakeClock()
+    progress = report.Progress(stream=stream, clock=clock)
+    progress(event("playbook_on_task_start", task="Pull image"))
+    clock.now += 2.5
+    progress(event("runner_on_ok", host="h1", task="Pull image", res={"changed": True}))
+    progress(event("runner_on_skipped", host="h2", task="Pull image", res={}))
+    progress(event("runner_on_failed", host="h2", task="Pull image", res={"msg": "first"}, ignore_errors=True))
+    progress(event("runner_on_failed", host="h2", task="Explain", res={"msg": "no registry\n reachable"}))
+    progress(event("runner_on_unreachable", host="h3", task="Gather", res={"msg": "ssh: connect refused"}))
+    out = stream.getvalue()
+    assert "[   2.5s]   changed     h1" in out
+    assert "skipped" not in out, "skipped results only show with -v"
+    assert "ignored     h2" in out
+    assert progress.failures == {
+        "h2": {"task": "Explain", "outcome": "failed", "msg": "no registry reachable"},
+        "h3": {"task": "Gather", "outcome": "unreachable", "msg": "ssh: connect refused"},
+    }
+
+
+def test_failure_message_uses_loop_results_and_stderr():
+    assert report.failure_message({"results": [{"failed": True, "msg": "a"}, {"msg": "ok"}]}) == "a"
+    assert report.failure_message({"msg": "non-zero return code", "stderr": "x\nboom"}) == "non-zero return code boom"
+    assert "re-run with -v" in report.failure_message({})
+
+
+def test_summary_counts_hosts_and_carries_check_and_dashboard():
+    progress = report.Progress(stream=io.StringIO())
+    stats = {"ok": {"a": 10, "b": 4}, "changed": {"a": 3}, "failures": {}, "dark": {}, "skipped": {"b": 1}}
+    check = {"passed": True, "nodes_expected": 3, "nodes_alive": 3}
+    summary = report.summarize(stats, {"ray_check": check, "ray_dashboard_url": "http://127.0.0.1:8265"}, progress, 0, "successful")
+    assert summary["status"] == "ok" and summary["changed"] == 3
+    assert summary["hosts"]["a"] == {"ok": 10, "changed": 3, "failed": 0, "unreachable": 0, "skipped": 0, "rescued": 0}
+    assert summary["hosts"]["b"]["skipped"] == 1
+    assert summary["check"] == check and summary["dashboard_url"] == "http://127.0.0.1:8265"
+
+
+def test_summary_fails_on_unreachable_and_lists_only_final_failures():
+    progress = report.Progress(stream=io.StringIO())
+    progress(event("runner_on_failed", host="a", task="t1", res={"msg": "rescued later"}))
+    progress(event("runner_on_unreachable", host="b", task="t2", res={"msg": "down"}))
+    stats = {"ok": {"a": 5}, "rescued": {"a": 1}, "dark": {"b": 1}}
+    summary = report.summarize(stats, {}, progress, 4, "failed")
+    assert summary["status"] == "failed" and summary["check"] is None
+    assert [f["host"] for f in summary["failures"]] == ["b"]
+    assert summary["hosts"]["b"]["unreachable"] == 1
