@@ -8,6 +8,7 @@
 The first run creates .venv from requirements.txt and re-runs itself there.
 """
 
+import getpass
 import json
 import os
 import sys
@@ -20,8 +21,10 @@ def run(args):
 
     from raydeploy import report
 
-    progress = report.Progress(verbosity=args.verbose)
-    cmdline = " ".join(flag for flag, on in (("--check", args.check), ("--diff", args.diff)) if on)
+    progress = report.Progress(verbosity=args.verbose, show_diff=args.diff)
+    flags = (("--check", args.check), ("--diff", args.diff), ("--ask-become-pass", args.ask_become_pass))
+    cmdline = " ".join(flag for flag, on in flags if on)
+    passwords = {r"^BECOME password.*:\s*?$": getpass.getpass("BECOME (sudo) password: ")} if args.ask_become_pass else {}
     env_bin = os.path.dirname(sys.executable)
     artifacts = bootstrap.ROOT / ".artifacts"
     artifacts.mkdir(mode=0o700, exist_ok=True)
@@ -37,7 +40,9 @@ def run(args):
         cmdline=cmdline or None,
         # ansible-runner starts the ansible-playbook it finds on PATH: make it this environment's.
         envvars={"ANSIBLE_CONFIG": str(bootstrap.ROOT / "ansible.cfg"),
-                 "PATH": env_bin + os.pathsep + os.environ.get("PATH", "")},
+                 "PATH": env_bin + os.pathsep + os.environ.get("PATH", ""),
+                 "ANSIBLE_NOCOLOR": "0" if sys.stderr.isatty() else "1"},
+        passwords=passwords,
         event_handler=progress,
         quiet=True,
         rotate_artifacts=20,

@@ -63,13 +63,14 @@ def _create_venv():
         return
     shutil.rmtree(VENV, ignore_errors=True)
     missing_ensurepip = "ensurepip" in result.stdout + result.stderr
-    if missing_ensurepip and os.geteuid() == 0 and shutil.which("apt-get"):
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if missing_ensurepip and shutil.which("apt-get") and (not sudo or shutil.which("sudo")):
         # Debian and Ubuntu ship venv support as a separate package.
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        _say(f"installing {version}-venv (Debian/Ubuntu keep venv support in a separate package)")
+        package = f"python{sys.version_info.major}.{sys.version_info.minor}-venv"
+        _say(f"installing {package} (Debian/Ubuntu keep venv support in a separate package)")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", f"{version}-venv"], check=True, env=env)
+        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", package], check=True, env=env)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         return
     hint = " Install it with: sudo apt-get install -y python3-venv" if missing_ensurepip else ""

@@ -84,6 +84,8 @@ def build_parser():
                         help="variables as key=value, a JSON/YAML mapping or @file (repeatable; later wins)")
     parser.add_argument("-l", "--limit", help="only these hosts or groups (Ansible pattern)")
     parser.add_argument("-t", "--tags", help="only tasks with these tags (comma-separated)")
+    parser.add_argument("-K", "--ask-become-pass", action="store_true",
+                        help="ask for the sudo password (when you are not root and sudo needs one)")
     parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
     parser.add_argument("--diff", action="store_true", help="show the changes made to files")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Ansible's own output too (-vv, -vvv for more)")

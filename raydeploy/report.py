@@ -14,9 +14,10 @@ HOST_EVENTS = {
 class Progress:
     """An ansible-runner event handler that prints what happens and remembers failures."""
 
-    def __init__(self, stream=sys.stderr, verbosity=0, clock=time.monotonic):
+    def __init__(self, stream=sys.stderr, verbosity=0, clock=time.monotonic, show_diff=False):
         self.stream = stream
         self.verbosity = verbosity
+        self.show_diff = show_diff
         self.clock = clock
         self.started = clock()
         self.task = ""
@@ -32,7 +33,8 @@ class Progress:
     def __call__(self, event):
         kind = event.get("event", "")
         data = event.get("event_data") or {}
-        if self.verbosity and event.get("stdout"):
+        shows_diff = self.show_diff and kind == "runner_on_file_diff"
+        if (self.verbosity or shows_diff) and event.get("stdout"):
             print(event["stdout"], file=self.stream, flush=True)
         if kind == "playbook_on_play_start":
             self._print(f"PLAY {data.get('play', '')}")
