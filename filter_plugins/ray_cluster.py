@@ -55,6 +55,48 @@ def ray_topology_errors(head_hosts, worker_hosts, hostvars, default_count=1, req
     return errors
 
 
+def ray_port_errors(ports, min_worker_port, max_worker_port):
+    """Port variables out of range, sharing a port, or inside the worker port range."""
+    errors = []
+    values = {}
+    for name, value in sorted((ports or {}).items()):
+        try:
+            port = int(value)
+        except (TypeError, ValueError):
+            errors.append(f"{name}={value!r} is not a port number")
+            continue
+        if not 1 <= port <= 65535:
+            errors.append(f"{name}={port} is out of range (1-65535)")
+        elif port in values:
+            errors.append(f"{name}={port} collides with {values[port]}")
+        elif int(min_worker_port) <= port <= int(max_worker_port):
+            errors.append(f"{name}={port} lies in the worker port range "
+                          f"ray_min_worker_port..ray_max_worker_port ({min_worker_port}-{max_worker_port})")
+        values.setdefault(port, name)
+    low, high = int(min_worker_port), int(max_worker_port)
+    if not (1 <= low < high <= 65535):
+        errors.append(f"ray_min_worker_port={low} and ray_max_worker_port={high} must satisfy 1 <= min < max <= 65535")
+    return errors
+
+
+def ray_node_addresses(hosts, hostvars):
+    """{host: the address its Ray node advertises with host networking} ('' when unknown)."""
+    addresses = {}
+    for host in hosts or []:
+        vars_ = hostvars.get(host) or {}
+        facts = vars_.get("ansible_facts") or {}
+        addresses[host] = vars_.get("ray_node_ip_address") or (facts.get("default_ipv4") or {}).get("address", "")
+    return addresses
+
+
+def ray_duplicate_addresses(addresses):
+    """{address: [hosts]} for node addresses claimed by more than one host; '' counts as unknown."""
+    by_address = {}
+    for host, address in sorted((addresses or {}).items()):
+        by_address.setdefault(address or "unknown", []).append(host)
+    return {address: hosts for address, hosts in by_address.items() if len(hosts) > 1}
+
+
 def ray_node_plan(head_hosts, worker_hosts, hostvars, cluster_name="ray", default_count=1):
     """Every Ray container of the cluster: host, container name, role and Ray node name.
 
@@ -134,7 +176,10 @@ def ray_start_command(node, head_address, options):
         command.append(f"--num-cpus={num_cpus}")
     if options.get("object_store_memory"):
         command.append(f"--object-store-memory={int(options['object_store_memory'])}")
-    for flag, value in sorted((options.get("ports") or {}).items()):
+    ports = dict(options.get("ports") or {})
+    if node["role"] == "head":
+        ports.update(options.get("head_ports") or {})
+    for flag, value in sorted(ports.items()):
         if value is not None:
             command.append(f"--{flag}={value}")
     command += list(options.get("extra_args") or [])
@@ -147,6 +192,9 @@ class FilterModule:
         return {
             "ray_resolve_network_mode": ray_resolve_network_mode,
             "ray_topology_errors": ray_topology_errors,
+            "ray_port_errors": ray_port_errors,
+            "ray_duplicate_addresses": ray_duplicate_addresses,
+            "ray_node_addresses": ray_node_addresses,
             "ray_node_plan": ray_node_plan,
             "ray_shm_bytes": ray_shm_bytes,
             "ray_object_store_bytes": ray_object_store_bytes,

@@ -78,3 +78,44 @@ def test_dashboard_url(ray_filters):
     assert ray_filters.ray_dashboard_url("local", hostvars) == "http://127.0.0.1:8265"
     assert ray_filters.ray_dashboard_url("remote", hostvars, 9000) == "http://10.0.0.5:9000"
     assert ray_filters.ray_dashboard_url("pinned", hostvars) == "http://192.168.1.5:8265"
+
+
+DEFAULT_PORTS = {"ray_gcs_port": 6379, "ray_dashboard_port": 8265, "ray_client_server_port": 10001,
+                 "ray_node_manager_port": 6380, "ray_object_manager_port": 6381, "ray_runtime_env_agent_port": 6382,
+                 "ray_dashboard_agent_grpc_port": 6383, "ray_dashboard_agent_listen_port": 52365,
+                 "ray_metrics_export_port": 6384}
+
+
+def test_default_ports_are_valid(ray_filters):
+    assert ray_filters.ray_port_errors(DEFAULT_PORTS, 10002, 19999) == []
+
+
+@pytest.mark.parametrize("change, low, high, needle", [
+    ({"ray_gcs_port": 70000}, 10002, 19999, "ray_gcs_port=70000 is out of range"),
+    ({"ray_metrics_export_port": 8265}, 10002, 19999, "collides with ray_dashboard_port"),
+    ({"ray_node_manager_port": 12000}, 10002, 19999, "ray_node_manager_port=12000 lies in the worker port range"),
+    ({"ray_gcs_port": "http"}, 10002, 19999, "ray_gcs_port='http' is not a port number"),
+    ({}, 20000, 10000, "ray_min_worker_port=20000 and ray_max_worker_port=10000"),
+])
+def test_port_errors_name_the_variable(ray_filters, change, low, high, needle):
+    errors = ray_filters.ray_port_errors({**DEFAULT_PORTS, **change}, low, high)
+    assert any(needle in error for error in errors), errors
+
+
+def test_head_only_ports_go_to_the_head(ray_filters):
+    head, worker = ray_filters.ray_node_plan(["h"], [], {"h": {"ray_node_count": 2}})
+    options = {"gcs_port": 6379, "dashboard_port": 8265, "ports": {"node-manager-port": 6380},
+               "head_ports": {"ray-client-server-port": 10001}}
+    assert "--ray-client-server-port=10001" in ray_filters.ray_start_command(head, "x", options)
+    worker_cmd = ray_filters.ray_start_command(worker, "x", options)
+    assert "--node-manager-port=6380" in worker_cmd and not any("client-server" in a for a in worker_cmd)
+
+
+def test_node_addresses_and_duplicates(ray_filters):
+    hostvars = {"a": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.1"}}},
+                "b": {"ray_node_ip_address": "10.0.0.1", "ansible_facts": {"default_ipv4": {"address": "10.0.0.2"}}},
+                "c": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.3"}}}}
+    addresses = ray_filters.ray_node_addresses(["a", "b", "c"], hostvars)
+    assert addresses == {"a": "10.0.0.1", "b": "10.0.0.1", "c": "10.0.0.3"}
+    assert ray_filters.ray_duplicate_addresses(addresses) == {"10.0.0.1": ["a", "b"]}
+    assert ray_filters.ray_duplicate_addresses({"a": "1", "b": "2"}) == {}
