@@ -80,8 +80,9 @@ HOST_PREFIX = "raylab-host-"
 INVENTORY_NAME = "hosts-inventory.yml"
 # --privileged fails here (root lacks CAP_SYS_RESOURCE); these are enough for dockerd inside.
 # /var/lib/docker is an anonymous volume because overlay2 cannot sit on the container's overlayfs.
+# SYS_PTRACE: root in a real host may `docker exec` into containers of other users (Ray runs as uid 1000).
 HOST_RUN_FLAGS = [
-    "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+    "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
     "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
     "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "-v", "/var/lib/docker",
@@ -543,10 +544,8 @@ def ensure_host_image(cache: Path, key: Path) -> str:
         say(f"building {HOST_IMAGE}")
         run(["docker", "build", "--force-rm", "--label", f"{HOST_SOURCE_LABEL}={source_hash}",
              "-t", HOST_IMAGE, context], env={**os.environ, "DOCKER_BUILDKIT": "0"})
-    # Untagging the base keeps its layer (the host image uses it); the image it replaced goes
-    # unless a host still runs from it.
+    # Untagging the base keeps its layer, which the host image uses.
     run(["docker", "rmi", BASE_IMAGE], check=False)
-    run(["docker", "image", "prune", "--force", "--filter", f"label={HOST_SOURCE_LABEL}"], check=False)
     say(f"built {HOST_IMAGE} in {time.monotonic() - started:.1f} s")
     return docker_inspect("image", HOST_IMAGE)["Id"]
 
@@ -581,12 +580,13 @@ def remove_host_containers(names) -> None:
     """Remove lab hosts with their anonymous volumes (each one's /var/lib/docker would pile up).
     Each host's own engine first removes the containers it runs: with --cgroupns host their cgroups
     sit in this machine's tree, and outlive a host removed while they run."""
-    if not names:
-        return
-    say(f"removing {' '.join(names)}")
-    for name in names:
-        host_exec(name, "sh", "-c", "docker ps -q 2>/dev/null | xargs -r docker rm -f", check=False)
-    run(["docker", "rm", "-f", "-v", *names])
+    if names:
+        say(f"removing {' '.join(names)}")
+        for name in names:
+            host_exec(name, "sh", "-c", "docker ps -q 2>/dev/null | xargs -r docker rm -f", check=False)
+        run(["docker", "rm", "-f", "-v", *names])
+    # A rebuilt host image leaves the previous one untagged; it can go once no host runs from it.
+    run(["docker", "image", "prune", "--force", "--filter", f"label={HOST_SOURCE_LABEL}"], check=False)
 
 
 def start_host(name: str) -> None:
