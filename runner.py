@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 
 from raydeploy import bootstrap
 
@@ -25,36 +26,39 @@ def run(args):
     flags = (("--check", args.check), ("--diff", args.diff), ("--ask-become-pass", args.ask_become_pass))
     cmdline = " ".join(flag for flag, on in flags if on)
     passwords = {r"^BECOME password.*:\s*?$": getpass.getpass("BECOME (sudo) password: ")} if args.ask_become_pass else {}
-    env_bin = os.path.dirname(sys.executable)
     artifacts = bootstrap.ROOT / ".artifacts"
     artifacts.mkdir(mode=0o700, exist_ok=True)
-    runner = ansible_runner.run(
-        private_data_dir=str(artifacts),
-        project_dir=str(bootstrap.ROOT),
-        playbook=str(args.playbook),
-        inventory=args.inventory,
-        extravars=args.extravars,
-        limit=args.limit,
-        tags=args.tags,
-        verbosity=args.verbose or None,
-        cmdline=cmdline or None,
-        # ansible-runner starts the ansible-playbook it finds on PATH: make it this environment's.
-        envvars={"ANSIBLE_CONFIG": str(bootstrap.ROOT / "ansible.cfg"),
-                 "PATH": env_bin + os.pathsep + os.environ.get("PATH", ""),
-                 "ANSIBLE_NOCOLOR": "0" if sys.stderr.isatty() else "1"},
-        passwords=passwords,
-        event_handler=progress,
-        quiet=True,
-        rotate_artifacts=20,
-    )
-    artifact_data = {}
-    for event in runner.events:
-        if event.get("event") == "playbook_on_stats":
-            artifact_data = (event.get("event_data") or {}).get("artifact_data") or {}
-    summary = report.summarize(runner.stats, artifact_data, progress, runner.rc, runner.status)
-    if runner.status not in ("successful", "failed") and not summary["failures"]:
-        summary["failures"].append({"host": "-", "task": "ansible-playbook", "outcome": runner.status,
-                                    "msg": "\n".join(runner.stdout.read().splitlines()[-5:]) or runner.status})
+    # A fresh private data dir per run: ansible-runner keeps env/extravars and env/cmdline there
+    # and would replay a previous run's -e and --check into the next one.
+    with tempfile.TemporaryDirectory(prefix="ray-docker-runner-") as private_data_dir:
+        runner = ansible_runner.run(
+            private_data_dir=private_data_dir,
+            artifact_dir=str(artifacts),
+            project_dir=str(bootstrap.ROOT),
+            playbook=str(args.playbook),
+            inventory=args.inventory,
+            extravars=args.extravars,
+            limit=args.limit,
+            tags=args.tags,
+            verbosity=args.verbose or None,
+            cmdline=cmdline or None,
+            # ansible-runner starts the ansible-playbook it finds on PATH: make it this environment's.
+            envvars={"ANSIBLE_CONFIG": str(bootstrap.ROOT / "ansible.cfg"),
+                     "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+                     "ANSIBLE_NOCOLOR": "0" if sys.stderr.isatty() else "1"},
+            passwords=passwords,
+            event_handler=progress,
+            quiet=True,
+            rotate_artifacts=20,
+        )
+        artifact_data = {}
+        for event in runner.events:
+            if event.get("event") == "playbook_on_stats":
+                artifact_data = (event.get("event_data") or {}).get("artifact_data") or {}
+        summary = report.summarize(runner.stats, artifact_data, progress, runner.rc, runner.status)
+        if runner.status not in ("successful", "failed") and not summary["failures"]:
+            summary["failures"].append({"host": "-", "task": "ansible-playbook", "outcome": runner.status,
+                                        "msg": "\n".join(runner.stdout.read().splitlines()[-5:]) or runner.status})
     report.print_recap(summary)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))

@@ -90,10 +90,15 @@ def ray_node_addresses(hosts, hostvars):
 
 
 def ray_duplicate_addresses(addresses):
-    """{address: [hosts]} for node addresses claimed by more than one host; '' counts as unknown."""
+    """{address: [hosts]} for node addresses claimed by more than one host.
+
+    Hosts whose address is not known in this play ('') are left out: a play limited to the head
+    has not learned the workers' addresses, and the preflight play learns all of them.
+    """
     by_address = {}
     for host, address in sorted((addresses or {}).items()):
-        by_address.setdefault(address or "unknown", []).append(host)
+        if address:
+            by_address.setdefault(address, []).append(host)
     return {address: hosts for address, hosts in by_address.items() if len(hosts) > 1}
 
 

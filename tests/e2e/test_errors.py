@@ -102,3 +102,10 @@ def test_broken_daemon_json_is_never_replaced(mirror, mirror_vars):
             DAEMON_JSON.unlink()
         else:
             DAEMON_JSON.write_bytes(original)
+
+
+def test_extra_vars_of_one_run_do_not_leak_into_the_next():
+    result = run_runner("preflight", "-e", json.dumps({"ray_image_tag": "latest"}))
+    assert result.rc == 1 and "ray_image_tag=latest must be a pinned tag" in result.stderr
+    result = run_runner("preflight")
+    assert result.rc == 0, result.stderr[-2000:]

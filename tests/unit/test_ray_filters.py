@@ -119,3 +119,4 @@ def test_node_addresses_and_duplicates(ray_filters):
     assert addresses == {"a": "10.0.0.1", "b": "10.0.0.1", "c": "10.0.0.3"}
     assert ray_filters.ray_duplicate_addresses(addresses) == {"10.0.0.1": ["a", "b"]}
     assert ray_filters.ray_duplicate_addresses({"a": "1", "b": "2"}) == {}
+    assert ray_filters.ray_duplicate_addresses({"a": "", "b": "", "c": "1"}) == {}, "unknown is not a clash"
