@@ -42,5 +42,5 @@ def pytest_collection_modifyitems(items):
     """Mark each test by its folder, so `pytest -m unit` is the fast inner loop."""
     for item in items:
         folder = Path(item.fspath).parent.name
-        if folder in ("unit", "lint", "e2e"):
+        if folder in ("unit", "lint", "e2e", "molecule"):
             item.add_marker(getattr(pytest.mark, folder))

@@ -104,6 +104,16 @@ def test_preflight_errors_name_the_culprit_and_change_nothing(fresh_hosts, tmp_p
     assert not any(ray_containers(host) for host in before)
 
 
+def test_check_mode_on_fresh_hosts_reports_changes_and_changes_nothing(fresh_hosts):
+    before = {host: host_state(host) for host in hosts_of(fresh_hosts)}
+    result = run_runner("site", "-i", str(fresh_hosts), "--check", "--diff")
+    assert result.rc == 0, result.stderr[-3000:]
+    assert result.summary["changed"] > 0
+    assert "+++ after: /etc/docker/daemon.json" in result.stderr
+    assert {host: host_state(host) for host in before} == before
+    assert not any(ray_containers(host) for host in before)
+
+
 @pytest.fixture(scope="module")
 def deployed(fresh_hosts):
     result = run_runner("site", "-i", str(fresh_hosts))
