@@ -86,7 +86,8 @@ def build(requirements):
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
     # Show what pip fetches and installs, not its long "already satisfied" list.
     process = subprocess.Popen(pip + ["install", "--progress-bar", "off", "-r", str(requirements)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))  # lines as they come
     tail = []
     for line in process.stdout:
         tail = (tail + [line.rstrip()])[-20:]
