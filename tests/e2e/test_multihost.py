@@ -183,3 +183,14 @@ def test_down_limit_removes_only_that_hosts_node(fresh_hosts, deployed):
     status = run_runner("status", "-i", str(inventory)).summary["cluster"]
     assert sorted(status["alive"]) == ["ray-head@raylab-host-0", "ray-worker-1@raylab-host-1", "ray-worker-1@raylab-host-2"]
     assert status["missing"] == ["ray-worker-1@raylab-host-3"]
+
+
+def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):
+    """One remote host: a bridge network there, its dashboard reachable from the control node."""
+    inventory = lab.ensure_hosts(1)
+    result = run_runner("site", "-i", str(inventory), "-e", json.dumps({"ray_node_count": 2}))
+    assert result.rc == 0, result.stderr[-3000:]
+    check = result.summary["check"]
+    assert check["passed"] and check["nodes_alive"] == 2
+    assert result.summary["dashboard_url"] == f"http://{address(inventory, HEAD)}:8265"
+    assert set(ray_containers(HEAD)) == {"ray-head", "ray-worker-1"}
