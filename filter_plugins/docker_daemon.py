@@ -54,6 +54,10 @@ def docker_parse_daemon_json(text, path="/etc/docker/daemon.json"):
 
 def docker_registry_url_errors(urls, variable="docker_registry_mirrors"):
     """Return one message per malformed mirror URL (scheme://host[:port], no path)."""
+    if isinstance(urls, str):
+        # `-e key=[...]` hands Ansible a string, not a list
+        return [f"{variable} must be a list of URLs, not the string {urls!r}; on the command line pass it as JSON: "
+                f"-e '{{\"{variable}\": [\"http://mirror.example:5000\"]}}'"]
     errors = []
     for url in urls or []:
         parts = urlsplit(str(url))

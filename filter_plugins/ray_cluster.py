@@ -5,6 +5,9 @@ and the exact `ray start` command: all derived from inventory variables alone, s
 play (deploy, check, status, down) computes the same answer without facts from earlier runs.
 """
 
+import hashlib
+import json
+
 try:
     from ansible.errors import AnsibleFilterError
 except ImportError:  # unit tests import this file without Ansible on the path
@@ -192,6 +195,61 @@ def ray_start_command(node, head_address, options):
     return command
 
 
+SPEC_LABEL = "ray-docker.spec"
+
+
+def ray_container_spec(node, settings):
+    """Every docker_container parameter of one node's container, plus a label holding their digest.
+
+    The digest (over the parameters, the image id they run and the token's digest) lets a re-run
+    tell from one engine query that a running container is exactly what the inventory asks for.
+    """
+    bridge = settings["network_mode"] == "bridge"
+    head = node["role"] == "head"
+    spec = {
+        "name": node["container"],
+        "image": settings["image"],
+        "command": ray_start_command(node, settings["head_address"], settings["start_options"]),
+        "network_mode": settings["network"] if bridge else "host",
+        "shm_size": str(int(settings["shm_bytes"])),
+        "env": {str(key): str(value) for key, value in sorted((settings.get("env") or {}).items())},
+        "mounts": [{"type": "bind", "source": settings["token_source"], "target": settings["token_target"], "read_only": True}],
+        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
+                   "ray-docker.node": node["node_name"]},
+        "restart_policy": "unless-stopped",
+    }
+    if bridge:
+        spec["hostname"] = node["container"]
+        spec["networks"] = [{"name": settings["network"]}]
+        if head:
+            port = int(settings["dashboard_port"])
+            spec["published_ports"] = [f"{settings['dashboard_bind_address']}:{port}:{port}"]
+    nofile = int(settings.get("nofile_limit") or 0)
+    if nofile > 0:
+        spec["ulimits"] = [f"nofile:{nofile}:{nofile}"]
+    digest_input = {"spec": spec, "image_id": settings.get("image_id") or "", "token_sha256": settings.get("token_sha256") or ""}
+    digest = hashlib.sha256(json.dumps(digest_input, sort_keys=True).encode("utf-8")).hexdigest()
+    spec["labels"][SPEC_LABEL] = digest
+    return spec
+
+
+def ray_containers_to_reconcile(specs, running, compare_all=False):
+    """The specs whose container is missing, not running, or carries another digest.
+
+    `running` maps container names to what the engine lists (State, Labels). With compare_all every
+    spec goes to docker_container, which then compares each setting itself.
+    """
+    if compare_all:
+        return list(specs)
+    stale = []
+    for spec in specs:
+        current = (running or {}).get(spec["name"]) or {}
+        labels = current.get("Labels") or {}
+        if current.get("State") != "running" or labels.get(SPEC_LABEL) != spec["labels"][SPEC_LABEL]:
+            stale.append(spec)
+    return stale
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -205,4 +263,6 @@ class FilterModule:
             "ray_object_store_bytes": ray_object_store_bytes,
             "ray_dashboard_url": ray_dashboard_url,
             "ray_start_command": ray_start_command,
+            "ray_container_spec": ray_container_spec,
+            "ray_containers_to_reconcile": ray_containers_to_reconcile,
         }

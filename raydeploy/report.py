@@ -114,7 +114,8 @@ def print_recap(summary, stream=sys.stderr):
     check = summary.get("check")
     if check:
         verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])
-        print(f"  Ray check {verdict} ({check.get('nodes_alive')}/{check.get('nodes_expected')} nodes alive)", file=stream)
+        reused = f"; job skipped, the same nodes passed it at {check.get('verified_at')}" if check.get("reused") else ""
+        print(f"  Ray check {verdict} ({check.get('nodes_alive')}/{check.get('nodes_expected')} nodes alive{reused})", file=stream)
     cluster = summary.get("cluster")
     if cluster:
         print(format_status(cluster), file=stream)

@@ -30,12 +30,14 @@ def ray_filters():
 
 @pytest.fixture(scope="session")
 def ray_dashboard():
-    return load_source("ansible.module_utils.ray_dashboard", "module_utils/ray_dashboard.py")
+    from raydeploy import dashboard
+    return dashboard
 
 
 @pytest.fixture(scope="session")
-def ray_job_check(ray_dashboard):
-    return load_source("ray_job_check_module", "library/ray_job_check.py")
+def ray_job_check():
+    from raydeploy import check
+    return check
 
 
 def pytest_collection_modifyitems(items):

@@ -117,6 +117,9 @@ def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
     assert result.rc == 0, result.stderr[-3000:]
     assert result.summary["changed"] == 0, [line for line in result.stderr.splitlines() if " changed " in line]
     assert result.summary["check"]["passed"] is True
+    # nothing restarted since the cold run's check: site reuses its verdict instead of a new job
+    assert result.summary["check"]["reused"] is True
+    assert "job skipped, the same nodes passed it at" in result.stderr
     assert started_at() == before
 
 
@@ -124,6 +127,8 @@ def test_check_alone(cold_site):
     result = run_runner("check")
     assert result.rc == 0, result.stderr[-3000:]
     assert result.summary["check"]["passed"] and result.summary["check"]["nodes_alive"] == 3
+    assert result.summary["check"]["reused"] is False, "the check verb always runs the job"
+    assert result.summary["check"]["job_id"].startswith("ray-docker-check-")
     assert result.summary["changed"] == 0
 
 
@@ -153,6 +158,30 @@ def test_a_killed_worker_comes_back_by_itself(cold_site):
     assert result.rc == 0, result.stderr[-3000:]
     assert inspect("ray-worker-2")["State"]["Running"]
     assert run_runner("status").summary["cluster"]["missing"] == []
+
+
+def test_site_starts_a_stopped_worker_and_checks_it_again(cold_site, mirror_vars):
+    """A node stopped by hand: site starts that container only, and the restarted node gets a real check."""
+    before = started_at()
+    docker("stop", "ray-worker-1")
+    result = run_runner("site", "-e", mirror_vars)
+    assert result.rc == 0, result.stderr[-3000:]
+    after = started_at()
+    assert inspect("ray-worker-1")["State"]["Running"]
+    assert after["ray-worker-1"][0] == before["ray-worker-1"][0], "started again, not recreated"
+    assert {name: after[name] for name in ("ray-head", "ray-worker-2")} == \
+        {name: before[name] for name in ("ray-head", "ray-worker-2")}
+    check = result.summary["check"]
+    assert check["passed"] and check["nodes_alive"] == 3
+    assert check["reused"] is False, "a restarted node has a new node id: the old verdict does not cover it"
+
+
+def test_a_container_changed_by_hand_is_put_back_with_compare_all(cold_site, mirror_vars):
+    """The spec label says nothing about a container edited in place; ray_cluster_compare_all compares everything."""
+    docker("update", "--restart", "no", "ray-worker-2")
+    result = run_runner("cluster", "-e", mirror_vars, "-e", "ray_cluster_compare_all=true")
+    assert result.rc == 0, result.stderr[-3000:]
+    assert inspect("ray-worker-2")["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
 
 
 def test_down_removes_the_cluster_and_only_the_cluster(cold_site, image_ref):

@@ -68,6 +68,13 @@ def test_registry_url_validation(docker_daemon, url, ok):
         assert "docker_registry_mirrors" in errors[0] and url in errors[0]
 
 
+def test_a_string_instead_of_a_list_gets_one_clear_message(docker_daemon):
+    # what `-e docker_registry_mirrors=["http://m:5000"]` hands the role
+    errors = docker_daemon.docker_registry_url_errors('["http://m:5000"]', "docker_insecure_registries")
+    assert len(errors) == 1
+    assert "docker_insecure_registries must be a list" in errors[0] and "-e '{" in errors[0]
+
+
 def test_mirrors_missing_ignores_trailing_slash(docker_daemon):
     active = ["http://127.0.0.1:5000/"]
     assert docker_daemon.docker_mirrors_missing(["http://127.0.0.1:5000"], active) == []

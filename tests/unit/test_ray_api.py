@@ -66,3 +66,28 @@ def test_evaluate_fails_with_the_reason(ray_job_check, mutate, needle):
     summary = ray_job_check.evaluate(report, names, "2.60.0")
     assert not summary["passed"]
     assert any(needle in reason for reason in summary["reasons"]), summary["reasons"]
+
+
+def test_a_verdict_is_reused_only_for_the_very_nodes_it_verified(tmp_path, ray_job_check):
+    path = tmp_path / "cluster" / "check_verdict.json"
+    key = ray_job_check.verdict_key(["n2", "n1"], ["b", "a"], "2.60.0")
+    ray_job_check.record_verdict(str(path), key, {"passed": True, "nodes_alive": 2})
+    assert (path.stat().st_mode & 0o777) == 0o600
+    reused = ray_job_check.reusable_verdict(str(path), ray_job_check.verdict_key(["n1", "n2"], ["a", "b"], "2.60.0"))
+    assert reused["check"]["nodes_alive"] == 2 and reused["verified_at"]
+    for other in (ray_job_check.verdict_key(["n1", "n3"], ["a", "b"], "2.60.0"),   # a node restarted
+                  ray_job_check.verdict_key(["n1", "n2"], ["a", "b", "c"], "2.60.0"),
+                  ray_job_check.verdict_key(["n1", "n2"], ["a", "b"], "2.61.0")):
+        assert ray_job_check.reusable_verdict(str(path), other) is None
+    ray_job_check.forget_verdict(str(path))
+    assert ray_job_check.reusable_verdict(str(path), key) is None
+    ray_job_check.forget_verdict(str(path))  # forgetting twice is fine
+
+
+def test_a_failed_or_broken_verdict_is_never_reused(tmp_path, ray_job_check):
+    path = tmp_path / "verdict.json"
+    key = ray_job_check.verdict_key(["n1"], ["a"], "2.60.0")
+    ray_job_check.record_verdict(str(path), key, {"passed": False})
+    assert ray_job_check.reusable_verdict(str(path), key) is None
+    path.write_text("{not json")
+    assert ray_job_check.reusable_verdict(str(path), key) is None

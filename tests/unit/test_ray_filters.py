@@ -120,3 +120,72 @@ def test_node_addresses_and_duplicates(ray_filters):
     assert ray_filters.ray_duplicate_addresses(addresses) == {"10.0.0.1": ["a", "b"]}
     assert ray_filters.ray_duplicate_addresses({"a": "1", "b": "2"}) == {}
     assert ray_filters.ray_duplicate_addresses({"a": "", "b": "", "c": "1"}) == {}, "unknown is not a clash"
+
+
+def container_settings(**changes):
+    settings = {
+        "image": "rayproject/ray:2.60.0-py311-cpu", "image_id": "sha256:aaa", "token_sha256": "t" * 64,
+        "token_source": "/etc/ray-docker/ray/auth_token", "token_target": "/run/secrets/ray_auth_token",
+        "cluster_name": "ray", "network_mode": "bridge", "network": "ray", "dashboard_bind_address": "127.0.0.1",
+        "dashboard_port": 8265, "shm_bytes": "2147483648", "nofile_limit": 0, "env": {"RAY_AUTH_MODE": "token"},
+        "head_address": "ray-head",
+        "start_options": {"gcs_port": 6379, "dashboard_port": 8265, "object_store_memory": 1 << 30},
+    }
+    settings.update(changes)
+    return settings
+
+
+def test_container_spec_on_a_bridge_network(ray_filters):
+    head, worker = ray_filters.ray_node_plan(["localhost"], [], {"localhost": {"ray_node_count": 2}})
+    head_spec = ray_filters.ray_container_spec(head, container_settings())
+    worker_spec = ray_filters.ray_container_spec(worker, container_settings())
+    assert head_spec["published_ports"] == ["127.0.0.1:8265:8265"] and "published_ports" not in worker_spec
+    assert head_spec["networks"] == [{"name": "ray"}] and head_spec["hostname"] == "ray-head"
+    assert worker_spec["command"][:3] == ["ray", "start", "--address=ray-head:6379"]
+    assert head_spec["shm_size"] == "2147483648" and head_spec["restart_policy"] == "unless-stopped"
+    assert "ulimits" not in head_spec
+    assert head_spec["labels"]["ray-docker.node"] == "ray-head@localhost"
+    assert len(head_spec["labels"]["ray-docker.spec"]) == 64
+
+
+def test_container_spec_with_host_networking_has_no_bridge_settings(ray_filters):
+    node = ray_filters.ray_node_plan(["h0"], ["h1"], {})[1]
+    spec = ray_filters.ray_container_spec(node, container_settings(network_mode="host", head_address="10.0.0.1", nofile_limit=65536))
+    assert spec["network_mode"] == "host"
+    assert not {"networks", "hostname", "published_ports"} & set(spec)
+    assert spec["ulimits"] == ["nofile:65536:65536"]
+
+
+@pytest.mark.parametrize("change", [
+    {"image_id": "sha256:bbb"},            # the tag now points at another image
+    {"token_sha256": "u" * 64},            # a new token: Ray reads it at start
+    {"shm_bytes": "1073741824"},
+    {"env": {"RAY_AUTH_MODE": "token", "EXTRA": "1"}},
+    {"start_options": {"gcs_port": 6380, "dashboard_port": 8265, "object_store_memory": 1 << 30}},
+])
+def test_spec_digest_follows_every_setting(ray_filters, change):
+    node = ray_filters.ray_node_plan(["localhost"], [], {})[0]
+    before = ray_filters.ray_container_spec(node, container_settings())["labels"]["ray-docker.spec"]
+    after = ray_filters.ray_container_spec(node, container_settings(**change))["labels"]["ray-docker.spec"]
+    assert before != after
+
+
+def test_spec_digest_is_stable_across_value_types(ray_filters):
+    # Ansible hands numbers over as strings or ints depending on templating; the digest must not care.
+    node = ray_filters.ray_node_plan(["localhost"], [], {})[0]
+    as_text = ray_filters.ray_container_spec(node, container_settings(shm_bytes="2147483648", nofile_limit="0"))
+    as_int = ray_filters.ray_container_spec(node, container_settings(shm_bytes=2147483648, nofile_limit=0))
+    assert as_text == as_int
+
+
+def test_only_missing_stopped_or_changed_containers_are_reconciled(ray_filters):
+    plan = ray_filters.ray_node_plan(["localhost"], [], {"localhost": {"ray_node_count": 4}})
+    specs = [ray_filters.ray_container_spec(node, container_settings()) for node in plan]
+    current = {spec["name"]: {"State": "running", "Labels": dict(spec["labels"])} for spec in specs}
+    assert ray_filters.ray_containers_to_reconcile(specs, current) == []
+    del current["ray-worker-1"]
+    current["ray-worker-2"]["State"] = "exited"
+    current["ray-worker-3"]["Labels"]["ray-docker.spec"] = "old"
+    stale = ray_filters.ray_containers_to_reconcile(specs, current)
+    assert [spec["name"] for spec in stale] == ["ray-worker-1", "ray-worker-2", "ray-worker-3"]
+    assert ray_filters.ray_containers_to_reconcile(specs, current, compare_all=True) == specs

@@ -1,8 +1,8 @@
 """Ray job that proves every alive node works; submitted through the Jobs API by ray_job_check.
 
-For each alive node: a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), an actor
-placed on it and called, and an object created there and read on the next node (a ring, so every
-node sends and receives). Prints one line `RAY_CHECK_RESULT <json>` for the module to parse.
+For each alive node: a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), then an
+actor placed on it and called, and an object the actor creates there and the next node's actor
+reads (a ring, so every node sends and receives). Prints one line `RAY_CHECK_RESULT <json>` for the module to parse.
 """
 
 import hashlib
@@ -40,19 +40,18 @@ def probe():
 
 @ray.remote(num_cpus=0)
 class Pinger:
+    """One per node. Created after the pinned tasks finished, so it takes over the idle worker
+    process they left instead of starting another one (each start costs seconds of CPU)."""
+
     def ping(self, value):
         return {"echo": value + 1, **where()}
 
+    def make_payload(self, seed):
+        block = hashlib.sha256(seed.encode()).digest()
+        return block * (PAYLOAD_BYTES // len(block))
 
-@ray.remote(num_cpus=0)
-def make_payload(seed):
-    block = hashlib.sha256(seed.encode()).digest()
-    return block * (PAYLOAD_BYTES // len(block))
-
-
-@ray.remote(num_cpus=0)
-def digest(payload):
-    return {"sha256": hashlib.sha256(payload).hexdigest(), "node_id": ray.get_runtime_context().get_node_id()}
+    def digest(self, payload):
+        return {"sha256": hashlib.sha256(payload).hexdigest(), "node_id": ray.get_runtime_context().get_node_id()}
 
 
 def main():
@@ -63,11 +62,9 @@ def main():
     ids = list(names)
     report = {"nodes": [], "transfers": [], "errors": []}
 
+    entries = {node_id: {"node_id": node_id, "node_name": names[node_id]} for node_id in ids}
     probes = {node_id: probe.options(**on_node(node_id)).remote() for node_id in ids}
-    actors = {node_id: Pinger.options(**on_node(node_id)).remote() for node_id in ids}
-    pings = {node_id: actors[node_id].ping.remote(41) for node_id in ids}
-    for node_id in ids:
-        entry = {"node_id": node_id, "node_name": names[node_id]}
+    for node_id, entry in entries.items():
         try:
             info = ray.get(probes[node_id], timeout=TIMEOUT)
             entry.update(info, task=info["node_id"] == node_id)
@@ -76,6 +73,10 @@ def main():
         except Exception as exc:  # report every node, not just the first failure
             entry["task"] = False
             report["errors"].append(f"task on {names[node_id]} failed: {exc}")
+
+    actors = {node_id: Pinger.options(**on_node(node_id)).remote() for node_id in ids}
+    pings = {node_id: actors[node_id].ping.remote(41) for node_id in ids}
+    for node_id, entry in entries.items():
         try:
             pong = ray.get(pings[node_id], timeout=TIMEOUT)
             entry["actor"] = pong["echo"] == 42 and pong["node_id"] == node_id
@@ -86,14 +87,17 @@ def main():
             report["errors"].append(f"actor on {names[node_id]} failed: {exc}")
         report["nodes"].append(entry)
 
+    transfers = []  # all at once: each pair of nodes moves its object in parallel
     for index, source in enumerate(ids):
         target = ids[(index + 1) % len(ids)]
         seed = f"{source}->{target}"
+        payload = actors[source].make_payload.remote(seed)
+        transfers.append((source, target, seed, actors[target].digest.remote(payload)))
+    for source, target, seed, pending in transfers:
         expected = hashlib.sha256(hashlib.sha256(seed.encode()).digest() * (PAYLOAD_BYTES // 32)).hexdigest()
         transfer = {"from": names[source], "to": names[target], "bytes": PAYLOAD_BYTES}
         try:
-            payload = make_payload.options(**on_node(source)).remote(seed)
-            result = ray.get(digest.options(**on_node(target)).remote(payload), timeout=TIMEOUT)
+            result = ray.get(pending, timeout=TIMEOUT)
             transfer["ok"] = result["sha256"] == expected and result["node_id"] == target
             if not transfer["ok"]:
                 report["errors"].append(f"object from {names[source]} arrived corrupted or elsewhere on {names[target]}")

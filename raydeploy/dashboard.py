@@ -1,11 +1,11 @@
 """A small client for the Ray dashboard's HTTP API, standard library only.
 
-Modules run it on managed hosts that have no Ray installed, so it needs nothing but Python.
-The auth token is read from a file and sent as a Bearer header: it never appears in module
-arguments, results or logs.
+The control node's action plugins (ray_cluster_info, ray_job_check) use it. The auth token is read
+from a file and sent as a Bearer header: it never appears in task arguments, results or logs.
 """
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,9 +14,10 @@ import urllib.request
 class DashboardError(Exception):
     """The dashboard could not be reached or answered with an error."""
 
-    def __init__(self, message, status=None):
+    def __init__(self, message, status=None, summary=None):
         super().__init__(message)
         self.status = status
+        self.summary = summary  # what was seen, when expected nodes were missing
 
 
 def read_token(path):
@@ -95,3 +96,35 @@ def summarize_nodes(rows, expected_names):
         "unexpected": [name for name in alive if expected and name not in expected],
         "resources": resources,
     }
+
+
+def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=1.0):
+    """The node summary once every expected name is alive (or at once when timeout is 0).
+
+    Raises DashboardError when the dashboard never answered, rejected the token, or expected
+    nodes were still missing at the deadline (the message names them).
+    """
+    client = DashboardClient(url, read_token(token_file))
+    deadline = time.monotonic() + timeout
+    last_error, summary = None, None
+    while True:
+        try:
+            summary = summarize_nodes(client.list_nodes(), expected_names)
+            last_error = None
+        except DashboardError as exc:
+            if exc.status in (401, 403):
+                raise DashboardError(f"the Ray dashboard rejected the auth token: {exc}", exc.status)
+            last_error = exc
+        if summary is not None and not summary["missing"] and last_error is None:
+            return summary
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    if summary is None:
+        raise DashboardError(f"the Ray dashboard did not answer{' within %d s' % timeout if timeout else ''}: {last_error}")
+    if timeout and summary["missing"]:
+        raise DashboardError(
+            f"Ray nodes not alive after {timeout} s: {', '.join(summary['missing'])} "
+            f"(alive: {', '.join(summary['alive']) or 'none'}). Look at `docker logs <container>` on their hosts.",
+            summary=summary)
+    return summary

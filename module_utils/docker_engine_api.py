@@ -1,0 +1,77 @@
+"""Read-only Docker Engine API client over the engine's socket, standard library only.
+
+The project's probe module uses it to learn in one quick call what community.docker's modules
+would need several slower calls for. Everything that changes the engine stays with community.docker.
+"""
+
+import http.client
+import json
+import socket
+import urllib.parse
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+class EngineError(Exception):
+    """The engine could not be reached or answered with an error."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+class EngineClient:
+    def __init__(self, docker_host=DEFAULT_DOCKER_HOST, timeout=30):
+        self.docker_host = docker_host or DEFAULT_DOCKER_HOST
+        self.timeout = timeout
+        url = urllib.parse.urlsplit(self.docker_host)
+        if url.scheme == "unix":
+            self._connect = lambda: _UnixConnection(url.path, timeout)
+        elif url.scheme in ("tcp", "http"):
+            self._connect = lambda: http.client.HTTPConnection(url.hostname, url.port or 2375, timeout=timeout)
+        else:
+            raise EngineError(f"docker_host {self.docker_host!r}: only unix:// and plain tcp:// engines are supported")
+
+    def get(self, path, query=None):
+        """The decoded JSON answer to GET `path`; None when the engine answers 404."""
+        target = path + ("?" + urllib.parse.urlencode(query) if query else "")
+        connection = self._connect()
+        try:
+            connection.request("GET", target, headers={"Accept": "application/json"})
+            response = connection.getresponse()
+            body = response.read()
+        except OSError as exc:
+            raise EngineError(f"the Docker engine at {self.docker_host} is not answering: {exc}")
+        finally:
+            connection.close()
+        if response.status == 404:
+            return None
+        if response.status >= 400:
+            raise EngineError(f"GET {path} answered HTTP {response.status}: {body.decode('utf-8', 'replace').strip()}",
+                              response.status)
+        return json.loads(body.decode("utf-8"))
+
+    def info(self):
+        return self.get("/info")
+
+    def image(self, name):
+        return self.get(f"/images/{urllib.parse.quote(name, safe='/:@')}/json")
+
+    def network(self, name):
+        return self.get(f"/networks/{urllib.parse.quote(name, safe='')}")
+
+    def containers(self, label):
+        """Every container (running or not) that carries `label` ("key" or "key=value"), by name."""
+        rows = self.get("/containers/json", {"all": "1", "filters": json.dumps({"label": [label]})}) or []
+        return {row["Names"][0].lstrip("/"): row for row in rows if row.get("Names")}

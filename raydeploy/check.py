@@ -1,0 +1,211 @@
+"""The Ray task/actor check, run from the control node through the Jobs API.
+
+`run_check` first makes sure the Jobs API refuses a request without the token, then (unless a
+recorded verdict covers exactly the nodes alive now) submits the check job with
+`ray.job_submission.JobSubmissionClient`, waits for it, and compares its report with the plan:
+expected nodes, the Ray version, one Python version across nodes. The ray_job_check action
+plugin is a thin wrapper around it.
+"""
+
+import base64
+import json
+import os
+import sys
+import tempfile
+import time
+
+from raydeploy.dashboard import DashboardClient, DashboardError, read_token
+
+RESULT_MARKER = "RAY_CHECK_RESULT "
+
+
+class CheckError(Exception):
+    """The check could not run or did not pass; `data` goes into the task result."""
+
+    def __init__(self, message, **data):
+        super().__init__(message)
+        self.data = data
+
+
+def parse_job_report(logs):
+    """The JSON report the job printed, or None when it printed none."""
+    for line in reversed((logs or "").splitlines()):
+        if line.startswith(RESULT_MARKER):
+            return json.loads(line[len(RESULT_MARKER):])
+    return None
+
+
+def evaluate(report, expected_nodes, expected_ray_version):
+    """Compare the job's report with the plan; return the summary with `passed` and `reasons`."""
+    reasons = list(report.get("errors") or [])
+    nodes = report.get("nodes") or []
+    alive = [node.get("node_name") for node in nodes]
+    missing = [name for name in expected_nodes if name not in alive]
+    unexpected = [name for name in alive if name not in expected_nodes]
+    if missing:
+        reasons.append(f"expected nodes not alive: {', '.join(missing)}")
+    if unexpected:
+        reasons.append(f"nodes not in the inventory: {', '.join(unexpected)}")
+    if len(alive) != len(expected_nodes):
+        reasons.append(f"{len(alive)} nodes alive, {len(expected_nodes)} expected")
+    for node in nodes:
+        if node.get("ray_version") != expected_ray_version:
+            reasons.append(f"{node.get('node_name')} runs Ray {node.get('ray_version')}, expected {expected_ray_version}")
+    pythons = sorted({node.get("python_version") for node in nodes if node.get("python_version")})
+    if len(pythons) > 1:
+        reasons.append(f"nodes run different Python versions: {', '.join(pythons)}")
+    for node in nodes:
+        if not node.get("task"):
+            reasons.append(f"pinned task failed on {node.get('node_name')}")
+        if not node.get("actor"):
+            reasons.append(f"actor failed on {node.get('node_name')}")
+    if len(nodes) > 1 and not all(transfer.get("ok") for transfer in report.get("transfers") or []):
+        reasons.append("an object transfer between nodes failed")
+    reasons = list(dict.fromkeys(reasons))  # errors and derived reasons may repeat
+    return {
+        "passed": not reasons,
+        "reasons": reasons,
+        "nodes_expected": len(expected_nodes),
+        "nodes_alive": len(alive),
+        "missing": missing,
+        "unexpected": unexpected,
+        "nodes": [
+            {key: node.get(key) for key in ("node_name", "ip", "hostname", "ray_version", "python_version", "task", "actor")}
+            for node in nodes
+        ],
+        "transfers": report.get("transfers") or [],
+        "job_seconds": report.get("seconds"),
+    }
+
+
+def verdict_key(node_ids, expected_nodes, ray_version):
+    """What a verdict is valid for: these raylets (a restarted node gets a new id), this plan, this Ray."""
+    return {"node_ids": sorted(node_ids), "expected_nodes": sorted(expected_nodes), "ray_version": ray_version}
+
+
+def reusable_verdict(path, key):
+    """The recorded passing check when it was made on exactly these nodes, else None."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            verdict = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(verdict, dict) or verdict.get("key") != key or not (verdict.get("check") or {}).get("passed"):
+        return None
+    return verdict
+
+
+def record_verdict(path, key, summary):
+    """Write the passing verdict atomically, 0600 (it names the cluster's nodes)."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".verdict-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump({"key": key, "verified_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "check": summary}, out)
+    os.replace(temporary, path)
+
+
+def forget_verdict(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def require_token(url):
+    """Raise unless the Jobs API refuses a request that carries no token."""
+    try:
+        DashboardClient(url, token="").get_json("/api/jobs/")
+    except DashboardError as exc:
+        if exc.status in (401, 403):
+            return
+        raise CheckError(f"cannot reach the Ray Jobs API: {exc}")
+    raise CheckError(f"the Ray Jobs API at {url} accepts requests without the auth token: token authentication is off")
+
+
+def inline_entrypoint(script_path):
+    """`python -c` running the script's source.
+
+    The script travels inside the entrypoint instead of a runtime_env working_dir: a job with a
+    runtime_env cannot reuse the nodes' prestarted workers, which made the check 3-4 s slower.
+    """
+    with open(script_path, "rb") as handle:
+        encoded = base64.b64encode(handle.read()).decode("ascii")
+    return f"python -c \"import base64; exec(compile(base64.b64decode('{encoded}'), 'ray_check_job.py', 'exec'))\""
+
+
+def run_job(dashboard_url, job_script, expected_ray_version, timeout):
+    """Submit the job, wait for it; (job id, final status, logs)."""
+    try:
+        import ray  # imported late: it is heavy, and RAY_AUTH_* must be set first
+        from ray.job_submission import JobStatus, JobSubmissionClient
+    except ImportError as exc:
+        raise CheckError(f"ray[default] is not installed for {sys.executable}: {exc}")
+
+    if ray.__version__ != expected_ray_version:
+        raise CheckError(f"the control node's Python ({sys.executable}) has Ray {ray.__version__}, the cluster runs "
+                         f"{expected_ray_version}: install ray[default]=={expected_ray_version} there "
+                         "(runner.py does, from requirements.txt)")
+    client = JobSubmissionClient(dashboard_url)
+    job_id = client.submit_job(
+        entrypoint=inline_entrypoint(job_script),
+        submission_id=f"ray-docker-check-{int(time.time() * 1000)}",
+        metadata={"submitted_by": "ray-docker ray_check"},
+    )
+    deadline = time.monotonic() + timeout
+    status = client.get_job_status(job_id)
+    while status not in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED):
+        if time.monotonic() > deadline:
+            client.stop_job(job_id)
+            raise CheckError(f"the check job {job_id} did not finish within {timeout} s (status {status})", job_id=job_id)
+        time.sleep(0.2)
+        status = client.get_job_status(job_id)
+    return job_id, str(status), client.get_job_logs(job_id)
+
+
+def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, job_script, timeout=300,
+              verdict_file=None, reuse_verdict=False):
+    """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails."""
+    started = time.monotonic()
+    try:
+        token = read_token(token_file)
+    except (OSError, DashboardError) as exc:
+        raise CheckError(f"cannot read the Ray auth token ({exc}); run the cluster step first")
+    require_token(dashboard_url)
+
+    if reuse_verdict and verdict_file:
+        try:
+            rows = DashboardClient(dashboard_url, token).list_nodes()
+        except DashboardError as exc:
+            raise CheckError(f"cannot list the cluster's nodes: {exc}")
+        alive_ids = [row.get("node_id") for row in rows if row.get("state") == "ALIVE"]
+        verdict = reusable_verdict(verdict_file, verdict_key(alive_ids, expected_nodes, expected_ray_version))
+        if verdict:
+            return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"],
+                        seconds=round(time.monotonic() - started, 2))
+
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = token_file
+    try:
+        job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout)
+    except CheckError:
+        raise
+    except Exception as exc:  # the Jobs client raises plain RuntimeError/ConnectionError with the reason
+        raise CheckError(f"the check job could not run through {dashboard_url}: {exc}")
+
+    report = parse_job_report(logs)
+    if report is None:
+        raise CheckError(f"the check job {job_id} ended {status} without a report", job_id=job_id,
+                         log_tail=logs.splitlines()[-20:])
+    summary = evaluate(report, expected_nodes, expected_ray_version)
+    summary.update(job_id=job_id, job_status=status, auth_required=True, reused=False,
+                   seconds=round(time.monotonic() - started, 2), dashboard_url=dashboard_url)
+    if verdict_file:
+        if summary["passed"]:
+            verified_ids = [node["node_id"] for node in report.get("nodes") or []]
+            record_verdict(verdict_file, verdict_key(verified_ids, expected_nodes, expected_ray_version), summary)
+        else:
+            forget_verdict(verdict_file)
+    if not summary["passed"]:
+        raise CheckError("Ray check failed: " + "; ".join(summary["reasons"]), check=summary)
+    return summary
