@@ -230,6 +230,7 @@ def ray_container_spec(node, settings):
     digest_input = {"spec": spec, "image_id": settings.get("image_id") or "", "token_sha256": settings.get("token_sha256") or ""}
     digest = hashlib.sha256(json.dumps(digest_input, sort_keys=True).encode("utf-8")).hexdigest()
     spec["labels"][SPEC_LABEL] = digest
+    spec["role"] = node["role"]  # for the play's ordering; not a docker_container parameter
     return spec
 
 

@@ -98,7 +98,7 @@ def summarize_nodes(rows, expected_names):
     }
 
 
-def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=1.0):
+def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=0.5):
     """The node summary once every expected name is alive (or at once when timeout is 0).
 
     Raises DashboardError when the dashboard never answered, rejected the token, or expected

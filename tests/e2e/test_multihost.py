@@ -6,6 +6,7 @@ In file order: preflight errors on fresh hosts (nothing may change), then a cold
 
 import hashlib
 import json
+from datetime import datetime
 
 import pytest
 import yaml
@@ -51,6 +52,12 @@ def ray_containers(name):
         return {}
     rows = json.loads(lab.host_exec(name, "docker", "inspect", *names).stdout)
     return {row["Name"].lstrip("/"): (row["Id"], row["State"]["StartedAt"]) for row in rows}
+
+
+def docker_time(value):
+    """Docker's RFC 3339 timestamps (nanoseconds, trailing zeros trimmed) as datetimes."""
+    stamp, _, fraction = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{stamp}.{(fraction + '000000')[:6]}")
 
 
 def all_ray_containers(hosts):
@@ -129,6 +136,11 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
                 "ray-worker-1@raylab-host-2": address(fresh_hosts, "raylab-host-2")}
     assert {node["node_name"]: node["ip"] for node in check["nodes"]} == expected
     assert deployed.summary["dashboard_url"] == f"http://{address(fresh_hosts, HEAD)}:8265"
+    # the head first, then the workers (of every host at once)
+    head_started = docker_time(ray_containers(HEAD)["ray-head"][1])
+    for host in ("raylab-host-1", "raylab-host-2"):
+        created = lab.host_exec(host, "docker", "inspect", "-f", "{{.Created}}", "ray-worker-1").stdout.strip()
+        assert docker_time(created) >= head_started, host
     for host in hosts_of(fresh_hosts):
         mode, uid, gid = lab.host_exec(host, "stat", "-c", "%a %u %g", "/etc/ray-docker/ray/auth_token").stdout.split()
         assert (mode, uid, gid) == ("600", "1000", "100"), host
