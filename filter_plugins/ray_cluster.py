@@ -263,7 +263,6 @@ class FilterModule:
             "ray_shm_bytes": ray_shm_bytes,
             "ray_object_store_bytes": ray_object_store_bytes,
             "ray_dashboard_url": ray_dashboard_url,
-            "ray_start_command": ray_start_command,
             "ray_container_spec": ray_container_spec,
             "ray_containers_to_reconcile": ray_containers_to_reconcile,
         }

@@ -28,18 +28,6 @@ def ray_filters():
     return load_source("ray_cluster_filters", "filter_plugins/ray_cluster.py")
 
 
-@pytest.fixture(scope="session")
-def ray_dashboard():
-    from raydeploy import dashboard
-    return dashboard
-
-
-@pytest.fixture(scope="session")
-def ray_job_check():
-    from raydeploy import check
-    return check
-
-
 def pytest_collection_modifyitems(items):
     """Mark each test by its folder, so `pytest -m unit` is the fast inner loop."""
     for item in items:

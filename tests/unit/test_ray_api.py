@@ -2,6 +2,8 @@
 
 import pytest
 
+from raydeploy import check, dashboard
+
 ROWS = [
     {"node_name": "ray-head@h", "node_id": "1", "node_ip": "10.0.0.1", "state": "ALIVE", "is_head_node": True,
      "resources_total": {"CPU": 2.0, "memory": 4e9, "node:10.0.0.1": 1.0, "node:__internal_head__": 1.0}},
@@ -12,8 +14,8 @@ ROWS = [
 ]
 
 
-def test_summarize_nodes(ray_dashboard):
-    summary = ray_dashboard.summarize_nodes(ROWS, ["ray-head@h", "ray-worker-1@h", "ray-worker-2@h"])
+def test_summarize_nodes():
+    summary = dashboard.summarize_nodes(ROWS, ["ray-head@h", "ray-worker-1@h", "ray-worker-2@h"])
     assert summary["alive"] == ["ray-head@h", "ray-worker-1@h"]
     assert summary["missing"] == ["ray-worker-2@h"]
     assert summary["dead"] == ["ray-worker-2@h"], "a restarted node's old registration is not dead"
@@ -21,13 +23,13 @@ def test_summarize_nodes(ray_dashboard):
     assert summary["nodes"][0]["is_head_node"] and "node:10.0.0.1" not in summary["nodes"][0]["resources_total"]
 
 
-def test_read_token(tmp_path, ray_dashboard):
+def test_read_token(tmp_path):
     token = tmp_path / "token"
     token.write_text("abc123\n")
-    assert ray_dashboard.read_token(str(token)) == "abc123"
+    assert dashboard.read_token(str(token)) == "abc123"
     token.write_text("\n")
-    with pytest.raises(ray_dashboard.DashboardError, match="is empty"):
-        ray_dashboard.read_token(str(token))
+    with pytest.raises(dashboard.DashboardError, match="is empty"):
+        dashboard.read_token(str(token))
 
 
 def good_report(names, version="2.60.0", python="3.11.2"):
@@ -36,15 +38,15 @@ def good_report(names, version="2.60.0", python="3.11.2"):
     return {"nodes": nodes, "transfers": transfers, "errors": [], "seconds": 1.2}
 
 
-def test_parse_job_report(ray_job_check):
+def test_parse_job_report():
     logs = 'noise\nRAY_CHECK_RESULT {"nodes": [], "errors": ["x"]}\nmore noise\n'
-    assert ray_job_check.parse_job_report(logs) == {"nodes": [], "errors": ["x"]}
-    assert ray_job_check.parse_job_report("Traceback ...") is None
+    assert check.parse_job_report(logs) == {"nodes": [], "errors": ["x"]}
+    assert check.parse_job_report("Traceback ...") is None
 
 
-def test_evaluate_passes_a_matching_report(ray_job_check):
+def test_evaluate_passes_a_matching_report():
     names = ["a", "b", "c"]
-    summary = ray_job_check.evaluate(good_report(names), names, "2.60.0")
+    summary = check.evaluate(good_report(names), names, "2.60.0")
     assert summary["passed"] and summary["reasons"] == []
     assert (summary["nodes_expected"], summary["nodes_alive"]) == (3, 3)
 
@@ -59,35 +61,35 @@ def test_evaluate_passes_a_matching_report(ray_job_check):
     (lambda r: r["transfers"][0].update(ok=False), "object transfer"),
     (lambda r: r["errors"].append("task on b failed: boom"), "task on b failed: boom"),
 ])
-def test_evaluate_fails_with_the_reason(ray_job_check, mutate, needle):
+def test_evaluate_fails_with_the_reason(mutate, needle):
     names = ["a", "b", "c"]
     report = good_report(names)
     mutate(report)
-    summary = ray_job_check.evaluate(report, names, "2.60.0")
+    summary = check.evaluate(report, names, "2.60.0")
     assert not summary["passed"]
     assert any(needle in reason for reason in summary["reasons"]), summary["reasons"]
 
 
-def test_a_verdict_is_reused_only_for_the_very_nodes_it_verified(tmp_path, ray_job_check):
+def test_a_verdict_is_reused_only_for_the_very_nodes_it_verified(tmp_path):
     path = tmp_path / "cluster" / "check_verdict.json"
-    key = ray_job_check.verdict_key(["n2", "n1"], ["b", "a"], "2.60.0")
-    ray_job_check.record_verdict(str(path), key, {"passed": True, "nodes_alive": 2})
+    key = check.verdict_key(["n2", "n1"], ["b", "a"], "2.60.0")
+    check.record_verdict(str(path), key, {"passed": True, "nodes_alive": 2})
     assert (path.stat().st_mode & 0o777) == 0o600
-    reused = ray_job_check.reusable_verdict(str(path), ray_job_check.verdict_key(["n1", "n2"], ["a", "b"], "2.60.0"))
+    reused = check.reusable_verdict(str(path), check.verdict_key(["n1", "n2"], ["a", "b"], "2.60.0"))
     assert reused["check"]["nodes_alive"] == 2 and reused["verified_at"]
-    for other in (ray_job_check.verdict_key(["n1", "n3"], ["a", "b"], "2.60.0"),   # a node restarted
-                  ray_job_check.verdict_key(["n1", "n2"], ["a", "b", "c"], "2.60.0"),
-                  ray_job_check.verdict_key(["n1", "n2"], ["a", "b"], "2.61.0")):
-        assert ray_job_check.reusable_verdict(str(path), other) is None
-    ray_job_check.forget_verdict(str(path))
-    assert ray_job_check.reusable_verdict(str(path), key) is None
-    ray_job_check.forget_verdict(str(path))  # forgetting twice is fine
+    for other in (check.verdict_key(["n1", "n3"], ["a", "b"], "2.60.0"),   # a node restarted
+                  check.verdict_key(["n1", "n2"], ["a", "b", "c"], "2.60.0"),
+                  check.verdict_key(["n1", "n2"], ["a", "b"], "2.61.0")):
+        assert check.reusable_verdict(str(path), other) is None
+    check.forget_verdict(str(path))
+    assert check.reusable_verdict(str(path), key) is None
+    check.forget_verdict(str(path))  # forgetting twice is fine
 
 
-def test_a_failed_or_broken_verdict_is_never_reused(tmp_path, ray_job_check):
+def test_a_failed_or_broken_verdict_is_never_reused(tmp_path):
     path = tmp_path / "verdict.json"
-    key = ray_job_check.verdict_key(["n1"], ["a"], "2.60.0")
-    ray_job_check.record_verdict(str(path), key, {"passed": False})
-    assert ray_job_check.reusable_verdict(str(path), key) is None
+    key = check.verdict_key(["n1"], ["a"], "2.60.0")
+    check.record_verdict(str(path), key, {"passed": False})
+    assert check.reusable_verdict(str(path), key) is None
     path.write_text("{not json")
-    assert ray_job_check.reusable_verdict(str(path), key) is None
+    assert check.reusable_verdict(str(path), key) is None
