@@ -44,6 +44,13 @@ def test_parse_job_report():
     assert check.parse_job_report("Traceback ...") is None
 
 
+def test_parse_job_report_waits_for_the_whole_line():
+    """The check takes the report while the job still runs, so a line being written is not a report yet."""
+    line = 'RAY_CHECK_RESULT {"nodes": [], "errors": []}'
+    assert check.parse_job_report("noise\n" + line[:30]) is None
+    assert check.parse_job_report("noise\n" + line + "\n") == {"nodes": [], "errors": []}
+
+
 def test_evaluate_passes_a_matching_report():
     names = ["a", "b", "c"]
     summary = check.evaluate(good_report(names), names, "2.60.0")
