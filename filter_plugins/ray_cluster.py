@@ -217,6 +217,8 @@ def ray_container_spec(node, settings):
         "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
                    "ray-docker.node": node["node_name"]},
         "restart_policy": "unless-stopped",
+        # `ray start --block` as PID 1 never reaps orphans: every job's entrypoint shell would stay a zombie.
+        "init": True,
     }
     if bridge:
         spec["hostname"] = node["container"]

@@ -7,6 +7,7 @@ a daemon.json with unrelated keys), then everything a user does next.
 import json
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -72,6 +73,7 @@ def test_containers_are_what_the_roles_promise(cold_site):
         assert info["Config"]["Labels"]["ray-docker.cluster"] == "ray"
         assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
         assert info["HostConfig"]["ShmSize"] == expected_shm
+        assert info["HostConfig"]["Init"] is True, "an init process reaps what Ray's jobs leave behind"
         command = info["Config"]["Cmd"]
         assert command[:2] == ["ray", "start"] and command[-1] == "--block" and "--disable-usage-stats" in command
         object_store = next(int(arg.split("=")[1]) for arg in command if arg.startswith("--object-store-memory="))
@@ -130,6 +132,28 @@ def test_check_alone(cold_site):
     assert result.summary["check"]["reused"] is False, "the check verb always runs the job"
     assert result.summary["check"]["job_id"].startswith("ray-docker-check-")
     assert result.summary["changed"] == 0
+
+
+def test_finished_jobs_leave_no_zombie_processes(cold_site):
+    """Every job's entrypoint runs under a shell; without an init process they stay zombies on the head."""
+    token = CONTROL_TOKEN.read_text().strip()
+    request = urllib.request.Request("http://127.0.0.1:8265/api/jobs/", headers={"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + 60
+    while True:  # the check returns on the job's report; wait until every job has ended
+        with urllib.request.urlopen(request, timeout=10) as response:
+            jobs = json.loads(response.read())
+        if all(job["status"] in ("SUCCEEDED", "FAILED", "STOPPED") for job in jobs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(jobs) >= 2 and all(job["status"] == "SUCCEEDED" for job in jobs), [job["status"] for job in jobs]
+    deadline = time.monotonic() + 15  # a parent reaps its child a moment after it exits; orphans need PID 1
+    while True:
+        processes = docker("exec", "ray-head", "ps", "-eo", "stat=,ppid=,args=").stdout.splitlines()
+        zombies = [line for line in processes if line.startswith("Z")]
+        if not zombies or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert zombies == []
 
 
 def test_check_fails_with_the_reason_when_a_node_is_missing(cold_site):
