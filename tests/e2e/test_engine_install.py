@@ -8,6 +8,7 @@ so the role meets a machine that never had an engine.
 import json
 
 import pytest
+import yaml
 
 from tests import lab
 
@@ -28,8 +29,6 @@ def machine_without_docker():
 
 
 def mirror_of(inventory):
-    import yaml
-
     return yaml.safe_load(inventory.read_text())["all"]["vars"]["docker_registry_mirrors"]
 
 
