@@ -54,13 +54,18 @@ RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
 FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")
 
 DEBIAN_SUITE = "bookworm"
+# Lab hosts can also run Debian 13 (Docker 26): the engine features that came with Docker 23, such
+# as `dockerd --validate`, are tested there.
+HOST_SUITES = ("bookworm", "trixie")
+# Debian 13 ships the docker CLI in its own package (docker.io only recommends it).
+HOST_ENGINE_PACKAGES = {"bookworm": "docker.io", "trixie": "docker.io docker-cli"}
 DEBIAN_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # Debian 12's python3 is what runs Ray in the image, so wheels are chosen for it, not for the
 # interpreter running this script: CPython 3.11 and glibc 2.36.
 IMAGE_PYTHON = "3.11"
 IMAGE_GLIBC_MINOR = 36
-BASE_IMAGE = "raylab/debian:bookworm"
+BASE_IMAGE = "raylab/debian:{suite}"
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BUILD_STAGE_LABEL = "raylab.stage=build"
 
@@ -71,7 +76,7 @@ ENGINE_TIMEOUT = 60
 REGISTRY_TIMEOUT = 30
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
-HOST_IMAGE = "raylab/host:bookworm"
+HOST_IMAGE = "raylab/host:{suite}"
 # The image's label holds a hash of what it was built from; a different hash means rebuild.
 HOST_SOURCE_LABEL = "raylab.host-source"
 HOST_LABEL = "raylab.host=1"
@@ -133,7 +138,7 @@ FROM {base}
 RUN printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d \\
  && apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
-      docker.io openssh-server python3 python3-docker iproute2 procps ca-certificates \\
+      {engine_packages} openssh-server python3 python3-docker iproute2 procps ca-certificates \\
  && rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d
 RUN ssh-keygen -A \\
  && printf 'PermitRootLogin prohibit-password\\nPasswordAuthentication no\\n' \\
@@ -386,17 +391,17 @@ def debian_mirror() -> str:
     return DEFAULT_DEBIAN_MIRROR
 
 
-def ensure_rootfs(cache: Path) -> Path:
+def ensure_rootfs(cache: Path, suite: str = DEBIAN_SUITE) -> Path:
     """A Debian base as a tarball, built once with debootstrap (no registry can provide one)."""
-    tarball = cache / f"debian-{DEBIAN_SUITE}-rootfs.tar"
+    tarball = cache / f"debian-{suite}-rootfs.tar"
     if tarball.exists():
         return tarball
     ensure_command("debootstrap", "debootstrap")
     rootfs = cache / "rootfs"
     shutil.rmtree(rootfs, ignore_errors=True)
     mirror = debian_mirror()
-    say(f"debootstrap {DEBIAN_SUITE} from {mirror} (once)")
-    run(["debootstrap", "--variant=minbase", DEBIAN_SUITE, rootfs, mirror])
+    say(f"debootstrap {suite} from {mirror} (once)")
+    run(["debootstrap", "--variant=minbase", suite, rootfs, mirror])
     partial = tarball.with_name(tarball.name + ".partial")
     # apt's downloaded packages and lists (80 MB) would only slow every pull: images built on this
     # base run apt-get update themselves.
@@ -436,14 +441,15 @@ def docker_inspect(kind: str, name: str) -> dict | None:
     return json.loads(proc.stdout)[0] if proc.returncode == 0 else None
 
 
-def ensure_base_image(cache: Path) -> None:
-    """Import the Debian base from the cached rootfs when the engine lacks it: builds remove it
-    afterwards, so the engine keeps nothing the lab does not need."""
-    if docker_inspect("image", BASE_IMAGE):
-        return
-    rootfs = ensure_rootfs(cache)
-    say(f"importing {BASE_IMAGE}")
-    run(["docker", "import", "--change", f"ENV PATH={BASE_PATH}", rootfs, BASE_IMAGE])
+def ensure_base_image(cache: Path, suite: str = DEBIAN_SUITE) -> str:
+    """Import the Debian base from the cached rootfs when the engine lacks it (builds remove it
+    afterwards, so the engine keeps nothing the lab does not need); its name."""
+    base = BASE_IMAGE.format(suite=suite)
+    if not docker_inspect("image", base):
+        rootfs = ensure_rootfs(cache, suite)
+        say(f"importing {base}")
+        run(["docker", "import", "--change", f"ENV PATH={BASE_PATH}", rootfs, base])
+    return base
 
 
 def build_image(ref: str, wheels: Path, ray_version: str, cache: Path) -> None:
@@ -452,7 +458,8 @@ def build_image(ref: str, wheels: Path, ray_version: str, cache: Path) -> None:
     with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as context:
         # Hard links: the context lives in the cache, so the 110 MB of wheels are not copied.
         shutil.copytree(wheels, Path(context) / "wheels", copy_function=os.link)
-        dockerfile = DOCKERFILE.format(base=BASE_IMAGE, label=BUILD_STAGE_LABEL, version=ray_version)
+        dockerfile = DOCKERFILE.format(base=BASE_IMAGE.format(suite=DEBIAN_SUITE), label=BUILD_STAGE_LABEL,
+                                       version=ray_version)
         (Path(context) / "Dockerfile").write_text(dockerfile)
         say(f"building {ref}")
         run(["docker", "build", "--force-rm", "-t", ref, context],
@@ -476,7 +483,7 @@ def remove_build_images(ref: str) -> None:
     run(["docker", "rmi", ref], check=False)
     # The build stage is untagged; its label scopes the prune to the lab's own leftovers.
     run(["docker", "image", "prune", "--force", "--filter", f"label={BUILD_STAGE_LABEL}"], check=False)
-    run(["docker", "rmi", BASE_IMAGE], check=False)
+    run(["docker", "rmi", BASE_IMAGE.format(suite=DEBIAN_SUITE)], check=False)
 
 
 def ensure_image(cache: Path) -> None:
@@ -515,39 +522,41 @@ def ensure_key(cache: Path) -> Path:
     return key
 
 
-def host_image_source(key: Path) -> tuple[str, str]:
+def host_image_source(key: Path, suite: str = DEBIAN_SUITE) -> tuple[str, str]:
     """(Dockerfile, hash of everything the host image is built from): the public key is baked in,
     so a new key needs a new image just as a changed Dockerfile does."""
-    dockerfile = HOST_DOCKERFILE.format(base=BASE_IMAGE)
+    dockerfile = HOST_DOCKERFILE.format(base=BASE_IMAGE.format(suite=suite),
+                                        engine_packages=HOST_ENGINE_PACKAGES[suite])
     public = key.with_name(key.name + ".pub").read_text()
     return dockerfile, hashlib.sha256((dockerfile + public).encode()).hexdigest()
 
 
-def host_image_id(source_hash: str) -> str | None:
+def host_image_id(source_hash: str, suite: str = DEBIAN_SUITE) -> str | None:
     """Id of the host image when it exists and was built from source_hash, else None."""
-    image = docker_inspect("image", HOST_IMAGE)
+    image = docker_inspect("image", HOST_IMAGE.format(suite=suite))
     labels = image and image["Config"]["Labels"] or {}
     return image["Id"] if labels.get(HOST_SOURCE_LABEL) == source_hash else None
 
 
-def ensure_host_image(cache: Path, key: Path) -> str:
+def ensure_host_image(cache: Path, key: Path, suite: str = DEBIAN_SUITE) -> str:
     """Build the host image unless the one on the engine was built from the same source; its id."""
-    dockerfile, source_hash = host_image_source(key)
-    image_id = host_image_id(source_hash)
+    dockerfile, source_hash = host_image_source(key, suite)
+    image_id = host_image_id(source_hash, suite)
     if image_id:
         return image_id
     started = time.monotonic()
-    ensure_base_image(cache)
+    base = ensure_base_image(cache, suite)
+    image = HOST_IMAGE.format(suite=suite)
     with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as context:
         (Path(context) / "Dockerfile").write_text(dockerfile)
         shutil.copyfile(key.with_name(key.name + ".pub"), Path(context) / "authorized_keys")
-        say(f"building {HOST_IMAGE}")
+        say(f"building {image}")
         run(["docker", "build", "--force-rm", "--label", f"{HOST_SOURCE_LABEL}={source_hash}",
-             "-t", HOST_IMAGE, context], env={**os.environ, "DOCKER_BUILDKIT": "0"})
+             "-t", image, context], env={**os.environ, "DOCKER_BUILDKIT": "0"})
     # Untagging the base keeps its layer, which the host image uses.
-    run(["docker", "rmi", BASE_IMAGE], check=False)
-    say(f"built {HOST_IMAGE} in {time.monotonic() - started:.1f} s")
-    return docker_inspect("image", HOST_IMAGE)["Id"]
+    run(["docker", "rmi", base], check=False)
+    say(f"built {image} in {time.monotonic() - started:.1f} s")
+    return docker_inspect("image", image)["Id"]
 
 
 def ensure_network() -> str:
@@ -589,10 +598,10 @@ def remove_host_containers(names) -> None:
     run(["docker", "image", "prune", "--force", "--filter", f"label={HOST_SOURCE_LABEL}"], check=False)
 
 
-def start_host(name: str) -> None:
+def start_host(name: str, image_id: str) -> None:
     say(f"starting {name}")
     run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", HOST_NETWORK,
-         "--label", HOST_LABEL, *HOST_RUN_FLAGS, HOST_IMAGE])
+         "--label", HOST_LABEL, *HOST_RUN_FLAGS, image_id])
 
 
 def host_address(name: str) -> str:
@@ -648,14 +657,16 @@ def write_inventory(cache: Path, addresses: dict[str, str], key: Path, gateway: 
     return path.resolve()
 
 
-def ensure_hosts(n: int) -> Path:
-    """Make exactly n lab hosts run (idempotent: running hosts from the current image are kept) and
-    return their inventory's path; for pytest fixtures."""
+def ensure_hosts(n: int, suite: str = DEBIAN_SUITE) -> Path:
+    """Make exactly n lab hosts run Debian `suite` (idempotent: running hosts from the current image
+    are kept) and return their inventory's path; for pytest fixtures."""
+    if suite not in HOST_SUITES:
+        raise LabError(f"lab hosts run one of {', '.join(HOST_SUITES)}, not {suite!r}")
     ensure_up()
     cache = cache_dir()
     with locked(cache):
         key = ensure_key(cache)
-        image_id = ensure_host_image(cache, key)
+        image_id = ensure_host_image(cache, key, suite)
         gateway = ensure_network()
         wanted = [host_name(index) for index in range(n)]
         current = lab_hosts()
@@ -663,7 +674,7 @@ def ensure_hosts(n: int) -> Path:
         remove_host_containers([name for name in current if name not in keep])
         for name in wanted:
             if name not in keep:
-                start_host(name)
+                start_host(name, image_id)
         addresses = {name: host_address(name) for name in wanted}
         for name, address in addresses.items():
             wait_for_ssh(name, address, key)
@@ -706,7 +717,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_hosts(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    inventory = ensure_hosts(args.count)
+    inventory = ensure_hosts(args.count, args.suite)
     say(f"{args.count} lab host(s) answering SSH in {time.monotonic() - started:.1f} s")
     print(inventory)
     return 0
@@ -744,6 +755,8 @@ def build_parser() -> argparse.ArgumentParser:
     hosts = commands.add_parser("hosts", help="run exactly COUNT lab hosts (Debian with sshd and an idle "
                                 "Docker engine); prints the path of their inventory")
     hosts.add_argument("count", type=int, metavar="COUNT")
+    hosts.add_argument("--suite", choices=HOST_SUITES, default=DEBIAN_SUITE,
+                       help=f"Debian release of the hosts (default {DEBIAN_SUITE}; trixie has Docker 26)")
     hosts.set_defaults(func=cmd_hosts)
     commands.add_parser("down", help="remove the lab hosts and stop the registry (engine and cache "
                         "are kept)").set_defaults(func=cmd_down)
