@@ -92,6 +92,9 @@ HOST_RUN_FLAGS = [
     "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "-v", "/var/lib/docker",
 ]
+# Docker 23+ sets sysctls in each container's network namespace (IPv6 off on its interface), which
+# needs /proc/sys writable in the lab host; Docker 20.10 does not touch it.
+HOST_SUITE_RUN_FLAGS = {"bookworm": [], "trixie": ["--security-opt", "systempaths=unconfined"]}
 # Lab hosts are recreated at new addresses with the same host keys: never remember them.
 SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 SSH_TIMEOUT = 60
@@ -598,10 +601,10 @@ def remove_host_containers(names) -> None:
     run(["docker", "image", "prune", "--force", "--filter", f"label={HOST_SOURCE_LABEL}"], check=False)
 
 
-def start_host(name: str, image_id: str) -> None:
+def start_host(name: str, image_id: str, suite: str = DEBIAN_SUITE) -> None:
     say(f"starting {name}")
     run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", HOST_NETWORK,
-         "--label", HOST_LABEL, *HOST_RUN_FLAGS, image_id])
+         "--label", HOST_LABEL, *HOST_RUN_FLAGS, *HOST_SUITE_RUN_FLAGS[suite], image_id])
 
 
 def host_address(name: str) -> str:
@@ -674,7 +677,7 @@ def ensure_hosts(n: int, suite: str = DEBIAN_SUITE) -> Path:
         remove_host_containers([name for name in current if name not in keep])
         for name in wanted:
             if name not in keep:
-                start_host(name, image_id)
+                start_host(name, image_id, suite)
         addresses = {name: host_address(name) for name in wanted}
         for name, address in addresses.items():
             wait_for_ssh(name, address, key)

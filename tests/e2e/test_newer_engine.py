@@ -1,8 +1,10 @@
-"""`dockerd --validate` guards daemon.json where the engine has it (Docker 23+): on a lab host running
-Debian 13 (Docker 26), over real SSH. A config the engine rejects is never written and the running
-engine is left alone; a valid change passes the same check and is applied.
+"""The project on a newer engine: a lab host running Debian 13 (Docker 26), over real SSH.
 
-Debian 12's Docker 20.10, which the other tests use, has no --validate.
+`dockerd --validate` guards daemon.json where the engine has it (Docker 23+): a config the engine
+rejects is never written and the running engine is left alone; a valid change passes the same
+check and is applied. Then `site` deploys a node there and its check passes: the roles' engine
+queries and container settings work with Docker 26's API, not only with Debian 12's Docker 20.10,
+which the other tests use and which has no --validate.
 """
 
 import json
@@ -61,3 +63,14 @@ def test_a_valid_change_passes_validation_and_is_applied(newer_engine):
     config, pid_after = engine_state()
     assert json.loads(config)["max-concurrent-downloads"] == 5
     assert pid_after == pid, "a reloadable key must not restart the engine"
+
+
+def test_site_on_docker_26_passes_the_check(newer_engine):
+    result = run_runner("site", "-i", str(newer_engine), timeout=1800)
+    assert result.rc == 0, result.stderr[-5000:]
+    check = result.summary["check"]
+    assert check["passed"] and check["nodes_alive"] == 1 and check["nodes"][0]["node_name"] == f"ray-head@{HOST}"
+    info = json.loads(lab.host_exec(HOST, "docker", "inspect", "ray-head").stdout)[0]
+    assert info["State"]["Running"] and info["HostConfig"]["Init"] is True
+    again = run_runner("site", "-i", str(newer_engine))
+    assert again.rc == 0 and again.summary["changed"] == 0, again.stderr[-3000:]
