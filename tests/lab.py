@@ -55,10 +55,14 @@ FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")
 
 DEBIAN_SUITE = "bookworm"
 # Lab hosts can also run Debian 13 (Docker 26): the engine features that came with Docker 23, such
-# as `dockerd --validate`, are tested there.
-HOST_SUITES = ("bookworm", "trixie")
-# Debian 13 ships the docker CLI in its own package (docker.io only recommends it).
-HOST_ENGINE_PACKAGES = {"bookworm": "docker.io", "trixie": "docker.io docker-cli"}
+# as `dockerd --validate`, are tested there. Per release: the engine's packages (Debian 13 ships the
+# docker CLI in its own package, which docker.io only recommends) and extra `docker run` flags
+# (Docker 23+ sets sysctls in each container's network namespace, which needs /proc/sys writable
+# in the lab host; Docker 20.10 does not touch it).
+HOST_SUITES = {
+    "bookworm": {"engine_packages": "docker.io", "run_flags": []},
+    "trixie": {"engine_packages": "docker.io docker-cli", "run_flags": ["--security-opt", "systempaths=unconfined"]},
+}
 DEBIAN_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # Debian 12's python3 is what runs Ray in the image, so wheels are chosen for it, not for the
@@ -92,9 +96,6 @@ HOST_RUN_FLAGS = [
     "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "-v", "/var/lib/docker",
 ]
-# Docker 23+ sets sysctls in each container's network namespace (IPv6 off on its interface), which
-# needs /proc/sys writable in the lab host; Docker 20.10 does not touch it.
-HOST_SUITE_RUN_FLAGS = {"bookworm": [], "trixie": ["--security-opt", "systempaths=unconfined"]}
 # Lab hosts are recreated at new addresses with the same host keys: never remember them.
 SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 SSH_TIMEOUT = 60
@@ -529,7 +530,7 @@ def host_image_source(key: Path, suite: str = DEBIAN_SUITE) -> tuple[str, str]:
     """(Dockerfile, hash of everything the host image is built from): the public key is baked in,
     so a new key needs a new image just as a changed Dockerfile does."""
     dockerfile = HOST_DOCKERFILE.format(base=BASE_IMAGE.format(suite=suite),
-                                        engine_packages=HOST_ENGINE_PACKAGES[suite])
+                                        engine_packages=HOST_SUITES[suite]["engine_packages"])
     public = key.with_name(key.name + ".pub").read_text()
     return dockerfile, hashlib.sha256((dockerfile + public).encode()).hexdigest()
 
@@ -604,7 +605,7 @@ def remove_host_containers(names) -> None:
 def start_host(name: str, image_id: str, suite: str = DEBIAN_SUITE) -> None:
     say(f"starting {name}")
     run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", HOST_NETWORK,
-         "--label", HOST_LABEL, *HOST_RUN_FLAGS, *HOST_SUITE_RUN_FLAGS[suite], image_id])
+         "--label", HOST_LABEL, *HOST_RUN_FLAGS, *HOST_SUITES[suite]["run_flags"], image_id])
 
 
 def host_address(name: str) -> str:
@@ -758,7 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
     hosts = commands.add_parser("hosts", help="run exactly COUNT lab hosts (Debian with sshd and an idle "
                                 "Docker engine); prints the path of their inventory")
     hosts.add_argument("count", type=int, metavar="COUNT")
-    hosts.add_argument("--suite", choices=HOST_SUITES, default=DEBIAN_SUITE,
+    hosts.add_argument("--suite", choices=list(HOST_SUITES), default=DEBIAN_SUITE,
                        help=f"Debian release of the hosts (default {DEBIAN_SUITE}; trixie has Docker 26)")
     hosts.set_defaults(func=cmd_hosts)
     commands.add_parser("down", help="remove the lab hosts and stop the registry (engine and cache "
