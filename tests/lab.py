@@ -468,14 +468,13 @@ def ensure_base_image(cache: Path, suite: str = DEBIAN_SUITE) -> str:
     return base
 
 
-def build_image(ref: str, wheels: Path, ray_version: str, cache: Path) -> None:
+def build_image(ref: str, base: str, wheels: Path, ray_version: str, cache: Path) -> None:
     """Build the Ray image from the imported Debian base with the wheels in the build context.
     DOCKER_BUILDKIT=0: Debian's engine 20.10 has no buildx, and the legacy builder is enough."""
     with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as context:
         # Hard links: the context lives in the cache, so the 110 MB of wheels are not copied.
         shutil.copytree(wheels, Path(context) / "wheels", copy_function=os.link)
-        dockerfile = DOCKERFILE.format(base=BASE_IMAGE.format(suite=DEBIAN_SUITE), label=BUILD_STAGE_LABEL,
-                                       version=ray_version)
+        dockerfile = DOCKERFILE.format(base=base, label=BUILD_STAGE_LABEL, version=ray_version)
         (Path(context) / "Dockerfile").write_text(dockerfile)
         say(f"building {ref}")
         run(["docker", "build", "--force-rm", "-t", ref, context],
@@ -493,13 +492,13 @@ def check_image(ref: str, ray_version: str) -> None:
         raise LabError(f"{ref} is not what the project expects (missing {missing}):\n{out}")
 
 
-def remove_build_images(ref: str) -> None:
+def remove_build_images(ref: str, base: str) -> None:
     """The project's tests must pull the Ray image through the mirror starting from an engine that
     holds none of its layers, so nothing built here stays on the engine."""
     run(["docker", "rmi", ref], check=False)
     # The build stage is untagged; its label scopes the prune to the lab's own leftovers.
     run(["docker", "image", "prune", "--force", "--filter", f"label={BUILD_STAGE_LABEL}"], check=False)
-    run(["docker", "rmi", BASE_IMAGE.format(suite=DEBIAN_SUITE)], check=False)
+    run(["docker", "rmi", base], check=False)
 
 
 def ensure_image(cache: Path) -> None:
@@ -510,14 +509,15 @@ def ensure_image(cache: Path) -> None:
         return
     ref = f"{MIRROR_HOST}/{repository}:{tag}"
     wheels = ensure_wheels(cache, ray_version)
+    base = BASE_IMAGE.format(suite=DEBIAN_SUITE)  # the image's python3 is Debian 12's (IMAGE_PYTHON)
     try:
-        ensure_base_image(cache)
-        build_image(ref, wheels, ray_version, cache)
+        ensure_base_image(cache, DEBIAN_SUITE)
+        build_image(ref, base, wheels, ray_version, cache)
         check_image(ref, ray_version)
         say(f"pushing {ref}")
         run(["docker", "push", ref])
     finally:
-        remove_build_images(ref)
+        remove_build_images(ref, base)
     say(f"mirror serves {repository}:{tag}")
 
 
