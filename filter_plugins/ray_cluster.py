@@ -13,10 +13,6 @@ try:
 except ImportError:  # unit tests import this file without Ansible on the path
     AnsibleFilterError = ValueError
 
-MIB = 1024 * 1024
-# Ray refuses an object store below 75 MiB.
-MIN_OBJECT_STORE_BYTES = 75 * MIB
-
 
 def _hosts(head_hosts, worker_hosts):
     """Head first, then workers, each host once, inventory order kept."""
@@ -82,6 +78,33 @@ def ray_port_errors(ports, min_worker_port, max_worker_port):
     return errors
 
 
+def ray_probe_outcome(hosts, hostvars, register, outcome):
+    """Hosts whose registered probe result was `outcome`: 'unreachable', or 'failed' (and reachable)."""
+    found = []
+    for host in hosts or []:
+        try:
+            result = (hostvars.get(host) or {}).get(register) or {}
+        except Exception:  # a host outside this run (--limit) has no result to template
+            continue
+        unreachable = bool(result.get("unreachable"))
+        if (outcome == "unreachable" and unreachable) or (outcome == "failed" and result.get("failed") and not unreachable):
+            found.append(host)
+    return found
+
+
+def ray_reachability_problems(head_host, unreachable, failed, require_all=False):
+    """Why the run must stop before any change: the head does not answer, any host does not answer
+    while ray_require_all_hosts is true, or a host failed the probe. [] when the run may go on."""
+    problems = []
+    if head_host in (unreachable or []):
+        problems.append(f"The head {head_host} does not answer: the cluster cannot be deployed without it.")
+    if require_all and unreachable:
+        problems.append(f"Hosts that do not answer: {', '.join(unreachable)} (ray_require_all_hosts is true).")
+    if failed:
+        problems.append(f"Hosts that failed the probe: {', '.join(failed)}.")
+    return problems
+
+
 def ray_node_addresses(hosts, hostvars):
     """{host: the address its Ray node advertises with host networking} ('' when unknown)."""
     addresses = {}
@@ -131,24 +154,6 @@ def ray_node_plan(head_hosts, worker_hosts, hostvars, cluster_name="ray", defaul
     return plan
 
 
-def ray_shm_bytes(mem_total_bytes, containers_on_host, fraction=0.3):
-    """/dev/shm per container: `fraction` of the host's RAM shared by its Ray containers, in whole MiB."""
-    if containers_on_host < 1:
-        raise AnsibleFilterError("ray_shm_bytes: a host with Ray containers must have at least one")
-    share = int(int(mem_total_bytes) * float(fraction) / containers_on_host)
-    return share // MIB * MIB
-
-
-def ray_object_store_bytes(shm_bytes, fraction=0.8):
-    """Object store size that fits in the container's /dev/shm with room for Ray's own files."""
-    size = int(int(shm_bytes) * float(fraction)) // MIB * MIB
-    if size < MIN_OBJECT_STORE_BYTES:
-        raise AnsibleFilterError(
-            f"the object store would be {size // MIB} MiB, below Ray's minimum of 75 MiB: "
-            "raise ray_cluster_shm_size or give the host more memory")
-    return size
-
-
 def ray_dashboard_url(head_host, hostvars, port=8265):
     """The Jobs API address as the control node reaches it."""
     if not head_host:
@@ -164,7 +169,7 @@ def ray_dashboard_url(head_host, hostvars, port=8265):
 def ray_start_command(node, head_address, options):
     """The container's main process: `ray start ... --block` for one node of the plan.
 
-    `options` carries ports, sizes and extra flags; keys that are None are left to Ray.
+    `node` carries its resources (ray_host_resources); `options` the ports and extra flags.
     """
     command = ["ray", "start"]
     if node["role"] == "head":
@@ -179,11 +184,12 @@ def ray_start_command(node, head_address, options):
     command.append(f"--node-name={node['node_name']}")
     if options.get("node_ip_address"):
         command.append(f"--node-ip-address={options['node_ip_address']}")
-    num_cpus = options.get("head_num_cpus") if node["role"] == "head" else options.get("num_cpus")
-    if num_cpus is not None:
-        command.append(f"--num-cpus={num_cpus}")
-    if options.get("object_store_memory"):
-        command.append(f"--object-store-memory={int(options['object_store_memory'])}")
+    # The node's share of its host (ray_host_resources): Ray's own detection would count the whole host.
+    command.append(f"--num-cpus={int(node['num_cpus'])}")
+    if node.get("num_gpus"):
+        command.append(f"--num-gpus={int(node['num_gpus'])}")
+    command.append(f"--memory={int(node['memory'])}")
+    command.append(f"--object-store-memory={int(node['object_store_bytes'])}")
     ports = dict(options.get("ports") or {})
     if node["role"] == "head":
         ports.update(options.get("head_ports") or {})
@@ -196,13 +202,17 @@ def ray_start_command(node, head_address, options):
 
 
 SPEC_LABEL = "ray-docker.spec"
+# What the digest covers besides docker_container's parameters, as labels, so that `--diff` shows
+# a new image behind the same tag or a new token, not only a new digest.
+IMAGE_LABEL = "ray-docker.image-id"
+TOKEN_LABEL = "ray-docker.token-sha256"
 
 
 def ray_container_spec(node, settings):
     """Every docker_container parameter of one node's container, plus a label holding their digest.
 
-    The digest (over the parameters, the image id they run and the token's digest) lets a re-run
-    tell from one engine query that a running container is exactly what the inventory asks for.
+    The digest (over the parameters, including labels naming the image id and the token's digest)
+    lets a re-run tell from one engine query that a running container is what the inventory asks for.
     """
     bridge = settings["network_mode"] == "bridge"
     head = node["role"] == "head"
@@ -211,11 +221,15 @@ def ray_container_spec(node, settings):
         "image": settings["image"],
         "command": ray_start_command(node, settings["head_address"], settings["start_options"]),
         "network_mode": settings["network"] if bridge else "host",
-        "shm_size": str(int(settings["shm_bytes"])),
+        "shm_size": str(int(node["shm_bytes"])),
+        # Held by its container, not by the host's OOM killer: Ray memory + object store + Ray's processes.
+        "memory": str(int(node["memory_limit"])),
         "env": {str(key): str(value) for key, value in sorted((settings.get("env") or {}).items())},
         "mounts": [{"type": "bind", "source": settings["token_source"], "target": settings["token_target"], "read_only": True}],
         "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
-                   "ray-docker.node": node["node_name"]},
+                   "ray-docker.node": node["node_name"], IMAGE_LABEL: settings.get("image_id") or "",
+                   # 16 hex digits of the token's SHA-256: tells tokens apart, reveals nothing of a 256-bit token.
+                   TOKEN_LABEL: (settings.get("token_sha256") or "")[:16]},
         "restart_policy": "unless-stopped",
         # `ray start --block` as PID 1 never reaps orphans: every job's entrypoint shell would stay a zombie.
         "init": True,
@@ -229,8 +243,9 @@ def ray_container_spec(node, settings):
     nofile = int(settings.get("nofile_limit") or 0)
     if nofile > 0:
         spec["ulimits"] = [f"nofile:{nofile}:{nofile}"]
-    digest_input = {"spec": spec, "image_id": settings.get("image_id") or "", "token_sha256": settings.get("token_sha256") or ""}
-    digest = hashlib.sha256(json.dumps(digest_input, sort_keys=True).encode("utf-8")).hexdigest()
+    if node.get("gpu_ids"):
+        spec["device_requests"] = [{"driver": "nvidia", "device_ids": list(node["gpu_ids"]), "capabilities": [["gpu"]]}]
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
     spec["labels"][SPEC_LABEL] = digest
     spec["role"] = node["role"]  # for the play's ordering; not a docker_container parameter
     return spec
@@ -261,9 +276,9 @@ class FilterModule:
             "ray_port_errors": ray_port_errors,
             "ray_duplicate_addresses": ray_duplicate_addresses,
             "ray_node_addresses": ray_node_addresses,
+            "ray_probe_outcome": ray_probe_outcome,
+            "ray_reachability_problems": ray_reachability_problems,
             "ray_node_plan": ray_node_plan,
-            "ray_shm_bytes": ray_shm_bytes,
-            "ray_object_store_bytes": ray_object_store_bytes,
             "ray_dashboard_url": ray_dashboard_url,
             "ray_container_spec": ray_container_spec,
             "ray_containers_to_reconcile": ray_containers_to_reconcile,

@@ -135,7 +135,38 @@ def format_status(cluster):
                  f"{_gib(total.get('memory'))}, object store {_gib(total.get('object_store_memory'))}")
     if cluster.get("missing"):
         lines.append(f"  missing: {', '.join(cluster['missing'])}")
+    lines += format_hosts(cluster)
     return "\n".join(lines)
+
+
+def host_usage(cluster):
+    """{host: {cpus, mem_total, ray_cpus, ray_memory, object_store}}: what each host has beside what its
+    alive Ray nodes (named <container>@<host>) were given."""
+    usage = {}
+    for host, facts in sorted((cluster.get("hosts") or {}).items()):
+        if facts:
+            usage[host] = {"cpus": facts.get("cpus"), "mem_total": facts.get("mem_total"),
+                           "ray_cpus": 0, "ray_memory": 0, "object_store": 0}
+    for node in cluster.get("nodes") or []:
+        host = (node.get("node_name") or "").rpartition("@")[2]
+        if host in usage:
+            res = node.get("resources_total") or {}
+            usage[host]["ray_cpus"] += res.get("CPU", 0)
+            usage[host]["ray_memory"] += res.get("memory", 0)
+            usage[host]["object_store"] += res.get("object_store_memory", 0)
+    return usage
+
+
+def format_hosts(cluster):
+    usage = host_usage(cluster)
+    if not usage:
+        return []
+    lines = [f"  {'HOST':<28} {'CPUS':>5} {'RAM':>10}   RAY: CPU, MEMORY + OBJECT STORE (THE REST: HOST AND RAY'S PROCESSES)"]
+    for host, row in usage.items():
+        rest = (row["mem_total"] or 0) - row["ray_memory"] - row["object_store"]
+        lines.append(f"  {host:<28} {row['cpus'] or 0:>5} {_gib(row['mem_total']):>10}   {row['ray_cpus']:g}, "
+                     f"{_gib(row['ray_memory'])} + {_gib(row['object_store'])} ({_gib(rest)})")
+    return lines
 
 
 def _gib(value):

@@ -142,6 +142,13 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
         created = lab.host_exec(host, "docker", "inspect", "-f", "{{.Created}}", "ray-worker-1").stdout.strip()
         assert docker_time(created) >= head_started, host
     for host in hosts_of(fresh_hosts):
+        # one node per host keeps the whole host: all its CPUs, all its RAM but the host's reserve
+        container = "ray-head" if host == HEAD else "ray-worker-1"
+        info = json.loads(lab.host_exec(host, "docker", "inspect", container).stdout)[0]
+        engine = json.loads(lab.host_exec(host, "docker", "info", "--format", "{{json .}}").stdout)
+        assert f"--num-cpus={engine['NCPU']}" in info["Config"]["Cmd"], host
+        reserved = max(2**30, int(engine["MemTotal"] * 0.1)) // 2**20 * 2**20
+        assert engine["MemTotal"] - reserved - info["HostConfig"]["Memory"] < 2**20, host
         mode, uid, gid = lab.host_exec(host, "stat", "-c", "%a %u %g", "/etc/ray-docker/ray/auth_token").stdout.split()
         assert (mode, uid, gid) == ("600", "1000", "100"), host
         mirrors = lab.host_exec(host, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout

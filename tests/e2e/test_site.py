@@ -14,13 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner
+from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner, submit_job
 
 CONTAINERS = ["ray-head", "ray-worker-1", "ray-worker-2"]
 NODE_NAMES = [f"{name}@localhost" for name in CONTAINERS]
 USERS_OWN_KEYS = {"log-opts": {"max-size": "10m", "max-file": "3"}, "labels": ["lab=ray-docker-e2e"]}
 CONTROL_TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
 HOST_TOKEN = Path("/etc/ray-docker/ray/auth_token")
+GIB, MIB = 2**30, 2**20
+# The documented margin (README, "How the nodes share a host"): a tenth of RAM (at least 1 GiB) left to the
+# host, plus Ray's own processes in each container (1 GiB on the head, 512 MiB on a worker).
+SYSTEM_MEMORY = {"ray-head": GIB, "ray-worker-1": GIB // 2, "ray-worker-2": GIB // 2}
+
+
+def engine_info():
+    return json.loads(docker("info", "--format", "{{json .}}").stdout)
+
+
+def flag(command, name):
+    return next(arg.split("=", 1)[1] for arg in command if arg.startswith(name + "="))
 
 
 def started_at():
@@ -65,7 +77,7 @@ def test_daemon_json_keeps_the_users_keys_and_the_engine_uses_the_mirror(cold_si
 
 
 def test_containers_are_what_the_roles_promise(cold_site):
-    mem_total = json.loads(docker("info", "--format", "{{json .MemTotal}}").stdout)
+    mem_total = engine_info()["MemTotal"]
     expected_shm = int(mem_total * 0.3 / 3) // 2**20 * 2**20
     for name in CONTAINERS:
         info = inspect(name)
@@ -173,6 +185,56 @@ def test_status_alone(cold_site):
     assert [node["is_head_node"] for node in cluster["nodes"]] == [True, False, False]
     assert result.summary["dashboard_url"] == "http://127.0.0.1:8265"
     assert "ray-head@localhost" in result.stderr and "dashboard: http://127.0.0.1:8265" in result.stderr
+
+
+def test_nodes_share_the_host_and_each_container_is_held_to_its_share(cold_site):
+    """Three nodes on one 2-CPU host: 2 CPUs in all, not 2 each; memory as documented; limits match shares."""
+    info = engine_info()
+    cpus, mem_total = info["NCPU"], info["MemTotal"]
+    total_cpus = 0
+    for name in CONTAINERS:
+        container = inspect(name)
+        command = container["Config"]["Cmd"]
+        memory, store = int(flag(command, "--memory")), int(flag(command, "--object-store-memory"))
+        assert container["HostConfig"]["Memory"] == memory + store + SYSTEM_MEMORY[name], name
+        total_cpus += int(flag(command, "--num-cpus"))
+    assert total_cpus == cpus
+    assert int(flag(inspect("ray-head")["Config"]["Cmd"], "--num-cpus")) == 0, "2 CPUs, 3 nodes: the head gets none"
+
+    cluster = run_runner("status").summary["cluster"]
+    assert cluster["resources"]["CPU"] == cpus
+    reserved = max(GIB, int(mem_total * 0.1)) // MIB * MIB
+    margin = reserved + sum(SYSTEM_MEMORY.values())
+    ray_memory = cluster["resources"]["memory"] + cluster["resources"]["object_store_memory"]
+    assert abs(ray_memory - (mem_total - margin)) <= 3 * MIB, (ray_memory, mem_total, margin)
+    assert cluster["hosts"]["localhost"]["cpus"] == cpus and cluster["hosts"]["localhost"]["mem_total"] == mem_total
+
+
+def test_work_asking_for_more_cpus_than_the_host_has_stays_pending(cold_site):
+    """A placement group of host-CPUs bundles is placed; one more bundle than the host has never is."""
+    cpus = engine_info()["NCPU"]
+    script = f"""
+import ray
+from ray.util.placement_group import placement_group, remove_placement_group
+ray.init()
+fits = placement_group([{{"CPU": 1}}] * {cpus})
+print("FITS", fits.wait(60))
+remove_placement_group(fits)
+too_big = placement_group([{{"CPU": 1}}] * {cpus + 1})
+print("TOO_BIG", too_big.wait(10))
+"""
+    job = submit_job(script)
+    assert job["status"] == "SUCCEEDED", job["logs"][-2000:]
+    assert "FITS True" in job["logs"] and "TOO_BIG False" in job["logs"], job["logs"][-2000:]
+
+
+def test_diff_shows_the_settings_that_change(cold_site):
+    result = run_runner("cluster", "--check", "--diff", "-e", json.dumps({"ray_cluster_worker_memory": "2G"}))
+    assert result.rc == 0, result.stderr[-3000:]
+    assert f"+    - --memory={2 * GIB}" in result.stderr
+    assert f"+    memory: {2 * GIB + int(flag(inspect('ray-worker-1')['Config']['Cmd'], '--object-store-memory')) + GIB // 2}" \
+        in result.stderr
+    assert "-    memory: " in result.stderr
 
 
 def test_a_killed_worker_comes_back_by_itself(cold_site):
