@@ -1,0 +1,15 @@
+"""The images the lab builds and pushes into its mirror, one small recipe per module.
+
+A recipe module has a recipe() function returning an images.Recipe with the repository and tag its
+role pins, read at each call so an edited pin is honoured. To add an image, add a module here and
+list its recipe in all_recipes()."""
+
+from __future__ import annotations
+
+from ..images import Recipe
+from . import ray_image, redis_image
+
+
+def all_recipes() -> list[Recipe]:
+    """Every image the mirror must serve, as the roles pin them now."""
+    return [ray_image.recipe(), redis_image.recipe()]
