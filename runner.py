@@ -62,16 +62,23 @@ def run(args):
     report.print_recap(summary)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
-    return 0 if summary["status"] == "ok" else 1
+    return {"ok": 0, "degraded": report.DEGRADED_EXIT}.get(summary["status"], 1)
 
 
 def main(argv):
-    from raydeploy import cli
+    from raydeploy import cli, lock
 
     try:
         args = cli.parse_args(argv)
         bootstrap.ensure_venv(bootstrap.ROOT / "requirements.txt", [os.path.abspath(__file__), *argv])
-        return run(args)
+        if args.verb in cli.READ_ONLY_VERBS:
+            return run(args)
+        # Two runs that change the same cluster would race each other's containers: one at a time.
+        with lock.acquire(args.verb, args.lock_timeout, lambda text: print(f"runner.py: {text}", file=sys.stderr)):
+            return run(args)
+    except lock.LockTimeout as exc:
+        print(f"runner.py: error: {exc}", file=sys.stderr)
+        return 2
     except (cli.UserError, bootstrap.BootstrapError) as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return 2

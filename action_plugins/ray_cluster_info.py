@@ -2,9 +2,14 @@
 
 Runs on the control node (no module to ship: a re-run stays fast) against the head's dashboard
 with the control node's copy of the auth token. The logic lives in raydeploy/dashboard.py.
+
+With `watch: true` (the deployment's per-host wait), while this host's nodes are missing it also
+inspects their containers on the host (the probe module, over the host's own connection): a
+container that exited or is crash-looping stops the wait at once, with the end of its log.
 """
 
 import sys
+import time
 from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
@@ -14,6 +19,7 @@ PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
     sys.path.insert(0, PROJECT_ROOT)
 
+from raydeploy.containers import ContainerWatch, failure_message  # noqa: E402
 from raydeploy.dashboard import DashboardError, wait_for_nodes  # noqa: E402
 
 DOCUMENTATION = r"""
@@ -24,14 +30,53 @@ options:
   token_file: {description: The auth token file on the control node., type: path, required: true}
   expected_nodes: {description: Ray node names that must be alive., type: list, elements: str, default: []}
   wait_timeout: {description: Seconds to wait for the expected nodes; 0 reports at once., type: int, default: 0}
-returns: nodes (alive, head first), alive, missing, dead, unexpected, resources
+  watch:
+    description: While expected nodes are missing, inspect their containers (named <container>@<host>) on this host
+      and fail at once, with their log, when one exited or keeps restarting.
+    type: bool
+    default: false
+  logs_tail: {description: Lines of a failed container's log to show., type: int, default: 25}
+returns: nodes (alive, head first; one per name), alive, missing, dead, stale, unexpected, resources, targets
 """
+
+WATCH_AFTER = 3.0   # seconds before the first look: a container just started is not yet a node
+WATCH_EVERY = 2.0   # seconds between looks (each is one module run on the host)
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
+
+    def _inspect(self, names, task_vars, logs_tail=0):
+        result = self._execute_module(module_name="docker_engine_facts",
+                                      module_args={"info": False, "inspect": names, "logs_tail": logs_tail},
+                                      task_vars=task_vars)
+        return None if result.get("failed") else result.get("inspected") or {}
+
+    def _watcher(self, expected, task_vars, logs_tail):
+        """on_missing callback: look at the containers of missing nodes now and then, raise when one failed."""
+        host = task_vars.get("inventory_hostname", "?")
+        containers = [name.rpartition("@")[0] for name in expected]
+        watch = ContainerWatch(containers)
+        started, last = time.monotonic(), [0.0]
+
+        def on_missing(summary):
+            now = time.monotonic()
+            if now - started < WATCH_AFTER or now - last[0] < WATCH_EVERY:
+                return
+            last[0] = now
+            missing = [name.rpartition("@")[0] for name in summary["missing"]]
+            inspected = self._inspect(containers, task_vars)
+            if inspected is None:  # the engine itself is not answering (e.g. restarting): keep waiting
+                return
+            problems = [(name, reason) for name, reason in watch.failures(inspected) if name in missing]
+            if problems:
+                logs = {name: (details or {}).get("logs", "") for name, details in
+                        (self._inspect([name for name, _ in problems], task_vars, logs_tail) or {}).items()}
+                raise DashboardError(failure_message(host, expected, problems, logs), summary=summary)
+
+        return on_missing
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -40,9 +85,13 @@ class ActionModule(ActionBase):
             "token_file": {"type": "path", "required": True},
             "expected_nodes": {"type": "list", "elements": "str", "default": []},
             "wait_timeout": {"type": "int", "default": 0},
+            "watch": {"type": "bool", "default": False},
+            "logs_tail": {"type": "int", "default": 25},
         })
+        on_missing = self._watcher(args["expected_nodes"], task_vars, args["logs_tail"]) if args["watch"] else None
         try:
-            summary = wait_for_nodes(args["dashboard_url"], args["token_file"], args["expected_nodes"], args["wait_timeout"])
+            summary = wait_for_nodes(args["dashboard_url"], args["token_file"], args["expected_nodes"],
+                                     args["wait_timeout"], on_missing=on_missing)
         except OSError as exc:
             raise AnsibleActionFail(f"cannot read the Ray auth token: {exc}")
         except DashboardError as exc:

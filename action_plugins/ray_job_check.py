@@ -26,6 +26,7 @@ options:
   expected_ray_version: {description: Ray version every node must run., type: str, required: true}
   job_script: {description: The check job (a Python file) to run as the job's entrypoint., type: path, required: true}
   timeout: {description: Seconds to wait for the job., type: int, default: 300}
+  node_wait: {description: Seconds to wait for a node that is restarting (registered before, not alive now)., type: int, default: 60}
   verdict_file: {description: Where a passing check records the node ids it verified (0600); a failing one removes it., type: path}
   reuse_verdict:
     description: Skip the job when the recorded passing verdict covers exactly the nodes alive now (same node ids).
@@ -49,6 +50,7 @@ class ActionModule(ActionBase):
             "expected_ray_version": {"type": "str", "required": True},
             "job_script": {"type": "path", "required": True},
             "timeout": {"type": "int", "default": 300},
+            "node_wait": {"type": "int", "default": 60},
             "verdict_file": {"type": "path"},
             "reuse_verdict": {"type": "bool", "default": False},
         })

@@ -53,14 +53,27 @@ OWNED_FLAGS = {
 OWNED_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN"}
 
 
+def ray_start_flags():
+    """Every flag `ray start` accepts, from the control node's Ray (the cluster's version); None without it."""
+    try:
+        from ray.scripts.scripts import start
+    except Exception:  # ray[default] missing or broken on the control node: the containers will tell
+        return None
+    return {opt for param in start.params for opt in param.opts}
+
+
 def cross_check(values, facts, nodes):
     """Messages for problems that involve several variables or the host's own facts."""
     errors = []
-    for arg in values.get("ray_cluster_extra_start_args") or []:
+    extra = values.get("ray_cluster_extra_start_args") or []
+    known = ray_start_flags() if extra else None
+    for arg in extra:
         flag = str(arg).split("=", 1)[0]
         if flag in OWNED_FLAGS:
             errors.append(f"ray_cluster_extra_start_args: {flag} is set by the role from {OWNED_FLAGS[flag]}; "
                           "set that instead")
+        elif known is not None and flag not in known:
+            errors.append(f"ray_cluster_extra_start_args: `ray start` has no flag {flag} (see `ray start --help`)")
     for name in sorted(set(values.get("ray_cluster_env") or {}) & OWNED_ENV):
         errors.append(f"ray_cluster_env: {name} is set by the role (token authentication is always on)")
     for name in ("docker_registry_mirrors", "docker_insecure_registries"):

@@ -206,6 +206,13 @@ SPEC_LABEL = "ray-docker.spec"
 # a new image behind the same tag or a new token, not only a new digest.
 IMAGE_LABEL = "ray-docker.image-id"
 TOKEN_LABEL = "ray-docker.token-sha256"
+REDIS_PASSWORD_LABEL = "ray-docker.redis-password-sha256"
+REDIS_PASSWORD_TARGET = "/run/secrets/ray_redis_password"
+REDIS_CONFIG_TARGET = "/usr/local/etc/redis/redis.conf"
+GCS_STORE_ROLE = "gcs-store"
+# The containers this role runs, by their ray-docker.role label; others of the cluster (monitoring)
+# belong to other roles.
+CLUSTER_ROLES = ("head", "worker", GCS_STORE_ROLE)
 
 
 def ray_container_spec(node, settings):
@@ -245,10 +252,62 @@ def ray_container_spec(node, settings):
         spec["ulimits"] = [f"nofile:{nofile}:{nofile}"]
     if node.get("gpu_ids"):
         spec["device_requests"] = [{"driver": "nvidia", "device_ids": list(node["gpu_ids"]), "capabilities": [["gpu"]]}]
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
-    spec["labels"][SPEC_LABEL] = digest
-    spec["role"] = node["role"]  # for the play's ordering; not a docker_container parameter
+    gcs = settings.get("gcs")
+    if gcs and head:
+        # The GCS keeps its state in Redis. Ray takes the password only as a flag: read it from the
+        # mounted file at start, so it is in no container setting (`docker inspect`) nor in the spec.
+        spec["env"].update({"RAY_REDIS_ADDRESS": str(gcs["address"]),
+                            "RAY_external_storage_namespace": str(gcs["namespace"])})
+        spec["mounts"].append({"type": "bind", "source": gcs["password_source"], "target": REDIS_PASSWORD_TARGET,
+                               "read_only": True})
+        spec["command"] = ["sh", "-c", f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"', "ray-start",
+                           *spec["command"]]
+        spec["labels"][REDIS_PASSWORD_LABEL] = (gcs.get("password_sha256") or "")[:16]
+    elif gcs:
+        # Workers wait this long for a restarted head instead of restarting themselves after 60 s.
+        spec["env"]["RAY_gcs_rpc_server_reconnect_timeout_s"] = str(int(gcs["reconnect_timeout"]))
+    return with_spec_digest(spec, node["role"])
+
+
+def with_spec_digest(spec, role):
+    """The spec with its digest label (over every docker_container parameter), and its role for the play."""
+    spec = dict(spec, labels={key: value for key, value in spec["labels"].items() if key != SPEC_LABEL})
+    spec["labels"][SPEC_LABEL] = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+    spec["role"] = role  # for the play's ordering; not a docker_container parameter
     return spec
+
+
+def ray_redis_spec(settings):
+    """The GCS store's container on the head's host: redis-server with the role's config file (port,
+    password, append-only persistence) and its data on a named volume that outlives the container."""
+    bridge = settings["network_mode"] == "bridge"
+    spec = {
+        "name": settings["container"],
+        "image": settings["image"],
+        "command": ["redis-server", REDIS_CONFIG_TARGET],
+        "user": "999:999",  # the official image's redis user, owner of /data
+        "network_mode": settings["network"] if bridge else "host",
+        "env": {},
+        "mounts": [{"type": "bind", "source": settings["config_source"], "target": REDIS_CONFIG_TARGET, "read_only": True},
+                   {"type": "volume", "source": settings["volume"], "target": "/data"}],
+        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": GCS_STORE_ROLE,
+                   IMAGE_LABEL: settings.get("image_id") or "",
+                   "ray-docker.config-sha256": (settings.get("config_sha256") or "")[:16]},
+        "restart_policy": "unless-stopped",
+        "init": False,
+    }
+    if bridge:
+        spec["hostname"] = settings["container"]
+        spec["networks"] = [{"name": settings["network"]}]
+    return with_spec_digest(spec, GCS_STORE_ROLE)
+
+
+def ray_containers_to_remove(specs, running):
+    """Names of this role's containers on the host that the plan no longer has (a lower ray_node_count,
+    fault tolerance switched off); containers of other roles are left alone."""
+    planned = {spec["name"] for spec in specs}
+    return sorted(name for name, row in (running or {}).items()
+                  if name not in planned and ((row or {}).get("Labels") or {}).get("ray-docker.role") in CLUSTER_ROLES)
 
 
 def ray_containers_to_reconcile(specs, running, compare_all=False):
@@ -282,4 +341,6 @@ class FilterModule:
             "ray_dashboard_url": ray_dashboard_url,
             "ray_container_spec": ray_container_spec,
             "ray_containers_to_reconcile": ray_containers_to_reconcile,
+            "ray_containers_to_remove": ray_containers_to_remove,
+            "ray_redis_spec": ray_redis_spec,
         }

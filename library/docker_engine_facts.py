@@ -14,8 +14,11 @@ options:
   daemon_json: {description: A daemon.json to read (its raw text; parsing is the role's job)., type: path}
   images: {description: Image names to inspect., type: list, elements: str, default: []}
   networks: {description: Network names to inspect., type: list, elements: str, default: []}
+  volumes: {description: Volume names to look up., type: list, elements: str, default: []}
   container_label: {description: List the containers carrying this label (C(key) or C(key=value)), by name., type: str}
   files: {description: Files to describe (exists, mode, uid, gid, sha256)., type: list, elements: path, default: []}
+  inspect: {description: "Containers to inspect: their State and RestartCount (null when absent).", type: list, elements: str, default: []}
+  logs_tail: {description: Also return the last this many lines of each inspected container's log (0 for none)., type: int, default: 0}
   require_engine: {description: Fail when the engine does not answer (else report engine_answers=false)., type: bool, default: false}
 """
 
@@ -26,7 +29,9 @@ host_info: {description: The engine's /info answer., type: dict, returned: when 
 daemon_json: {description: "path, exists, content (raw text, '' when absent).", type: dict, returned: when daemon_json is set}
 images: {description: Name to /images/<name>/json answer, or null when absent., type: dict, returned: when the engine answered}
 networks: {description: Name to {Id, Driver, Labels}, or null when absent., type: dict, returned: when the engine answered}
+volumes: {description: Name to {Name, Labels}, or null when absent., type: dict, returned: when the engine answered}
 containers: {description: "Name to {Id, ImageID, State, Status, Labels}.", type: dict, returned: when the engine answered}
+inspected: {description: "Name to {State, RestartCount, Created, logs} or null when absent.", type: dict, returned: when the engine answered}
 files: {description: "Path to {exists, mode, uid, gid, sha256}.", type: dict, returned: always}
 python_requests: {description: Whether this Python can import requests (community.docker's modules need it)., type: bool, returned: always}
 """
@@ -69,9 +74,12 @@ def main():
             "daemon_json": {"type": "path"},
             "images": {"type": "list", "elements": "str", "default": []},
             "networks": {"type": "list", "elements": "str", "default": []},
+            "volumes": {"type": "list", "elements": "str", "default": []},
             "container_label": {"type": "str"},
             "files": {"type": "list", "elements": "path", "default": []},
             "require_engine": {"type": "bool", "default": False},
+            "inspect": {"type": "list", "elements": "str", "default": []},
+            "logs_tail": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )
@@ -95,10 +103,22 @@ def main():
         for name in params["networks"]:
             network = client.network(name)
             result["networks"][name] = network and {key: network.get(key) for key in ("Id", "Driver", "Labels")}
+        result["volumes"] = {}
+        for name in params["volumes"]:
+            volume = client.volume(name)
+            result["volumes"][name] = volume and {key: volume.get(key) for key in ("Name", "Labels")}
         result["containers"] = {}
         if params["container_label"]:
             for name, row in client.containers(params["container_label"]).items():
                 result["containers"][name] = {key: row.get(key) for key in ("Id", "ImageID", "State", "Status", "Labels")}
+        result["inspected"] = {}
+        for name in params["inspect"]:
+            details = client.container(name)
+            if details is not None:
+                details = {key: details.get(key) for key in ("State", "RestartCount", "Created")}
+                if params["logs_tail"] > 0:
+                    details["logs"] = client.logs(name, params["logs_tail"])
+            result["inspected"][name] = details
     except EngineError as exc:
         if exc.status is not None or params["require_engine"]:  # an engine error is always a real problem
             module.fail_json(msg=f"{exc}. Run the docker step first (runner.py docker)." if exc.status is None else str(exc))

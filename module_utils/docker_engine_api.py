@@ -20,6 +20,19 @@ class EngineError(Exception):
         self.status = status
 
 
+def demultiplex(body):
+    """A container's log stream without the 8-byte frame headers the engine adds when it has no TTY
+    (stream type 0-2, three zero bytes, a big-endian length). A TTY container's log is raw text."""
+    if len(body) < 8 or body[0] not in (0, 1, 2) or body[1:4] != b"\0\0\0":
+        return body
+    out, offset = [], 0
+    while offset + 8 <= len(body):
+        size = int.from_bytes(body[offset + 4:offset + 8], "big")
+        out.append(body[offset + 8:offset + 8 + size])
+        offset += 8 + size
+    return b"".join(out)
+
+
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout):
         super().__init__("localhost", timeout=timeout)
@@ -45,6 +58,11 @@ class EngineClient:
 
     def get(self, path, query=None):
         """The decoded JSON answer to GET `path`; None when the engine answers 404."""
+        body = self.get_raw(path, query)
+        return None if body is None else json.loads(body.decode("utf-8"))
+
+    def get_raw(self, path, query=None):
+        """The raw body of GET `path`; None when the engine answers 404."""
         target = path + ("?" + urllib.parse.urlencode(query) if query else "")
         connection = self._connect()
         try:
@@ -60,7 +78,7 @@ class EngineClient:
         if response.status >= 400:
             raise EngineError(f"GET {path} answered HTTP {response.status}: {body.decode('utf-8', 'replace').strip()}",
                               response.status)
-        return json.loads(body.decode("utf-8"))
+        return body
 
     def info(self):
         return self.get("/info")
@@ -70,6 +88,19 @@ class EngineClient:
 
     def network(self, name):
         return self.get(f"/networks/{urllib.parse.quote(name, safe='')}")
+
+    def volume(self, name):
+        return self.get(f"/volumes/{urllib.parse.quote(name, safe='')}")
+
+    def container(self, name):
+        """`docker inspect` of one container, or None."""
+        return self.get(f"/containers/{urllib.parse.quote(name, safe='')}/json")
+
+    def logs(self, name, tail=20):
+        """The last `tail` lines of a container's output (stdout and stderr), as text."""
+        body = self.get_raw(f"/containers/{urllib.parse.quote(name, safe='')}/logs",
+                            {"stdout": "1", "stderr": "1", "tail": str(int(tail))})
+        return demultiplex(body or b"").decode("utf-8", "replace")
 
     def containers(self, label):
         """Every container (running or not) that carries `label` ("key" or "key=value"), by name."""

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from raydeploy.dashboard import DashboardClient, DashboardError, read_token
+from raydeploy.dashboard import DashboardClient, DashboardError, read_token, summarize_nodes
 
 RESULT_MARKER = "RAY_CHECK_RESULT "
 
@@ -123,18 +123,21 @@ def require_token(url):
     raise CheckError(f"the Ray Jobs API at {url} accepts requests without the auth token: token authentication is off")
 
 
-def inline_entrypoint(script_path):
-    """`python -c` running the script's source.
+def inline_entrypoint(script_path, targets):
+    """`python -c` running the script's source, with the target nodes ({node id: name}) as its argument.
 
     The script travels inside the entrypoint instead of a runtime_env working_dir: a job with a
     runtime_env cannot reuse the nodes' prestarted workers, which made the check 3-4 s slower.
+    Both are base64, so no shell quoting can break them.
     """
     with open(script_path, "rb") as handle:
         encoded = base64.b64encode(handle.read()).decode("ascii")
-    return f"python -c \"import base64; exec(compile(base64.b64decode('{encoded}'), 'ray_check_job.py', 'exec'))\""
+    argument = base64.b64encode(json.dumps(targets, sort_keys=True).encode("utf-8")).decode("ascii")
+    return (f"python -c \"import base64; exec(compile(base64.b64decode('{encoded}'), 'ray_check_job.py', 'exec'))\" "
+            f"{argument}")
 
 
-def run_job(dashboard_url, job_script, expected_ray_version, timeout):
+def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
     """Submit the job and wait for its report or its end; (job id, status, logs)."""
     try:
         import ray  # imported late: it is heavy, and RAY_AUTH_* must be set first
@@ -148,7 +151,7 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout):
                          "(runner.py does, from requirements.txt)")
     client = JobSubmissionClient(dashboard_url)
     job_id = client.submit_job(
-        entrypoint=inline_entrypoint(job_script),
+        entrypoint=inline_entrypoint(job_script, targets),
         submission_id=f"ray-docker-check-{int(time.time() * 1000)}",
         metadata={"submitted_by": "ray-docker ray_check"},
     )
@@ -170,8 +173,12 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout):
 
 
 def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, job_script, timeout=300,
-              verdict_file=None, reuse_verdict=False):
-    """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails."""
+              verdict_file=None, reuse_verdict=False, node_wait=60):
+    """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails.
+
+    A node that is restarting (its last registration dead, or gone although still listed) is waited
+    for up to `node_wait` seconds; a node that never registered fails the check at once.
+    """
     started = time.monotonic()
     try:
         token = read_token(token_file)
@@ -179,32 +186,47 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
         raise CheckError(f"cannot read the Ray auth token ({exc}); run the cluster step first")
     require_token(dashboard_url)
 
-    if reuse_verdict and verdict_file:
-        try:
-            rows = DashboardClient(dashboard_url, token).list_nodes()
-        except DashboardError as exc:
-            raise CheckError(f"cannot list the cluster's nodes: {exc}")
-        alive_ids = [row.get("node_id") for row in rows if row.get("state") == "ALIVE"]
-        verdict = reusable_verdict(verdict_file, verdict_key(alive_ids, expected_nodes, expected_ray_version))
-        if verdict:
-            return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"],
-                        seconds=round(time.monotonic() - started, 2))
-
+    client = DashboardClient(dashboard_url, token)
     os.environ["RAY_AUTH_MODE"] = "token"
     os.environ["RAY_AUTH_TOKEN_PATH"] = token_file
-    try:
-        job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout)
-    except CheckError:
-        raise
-    except Exception as exc:  # the Jobs client raises plain RuntimeError/ConnectionError with the reason
-        raise CheckError(f"the check job could not run through {dashboard_url}: {exc}")
+    deadline = time.monotonic() + node_wait
+    gone = set()
+    while True:
+        # One node per name: a node whose container restarted registers again, and the old registration,
+        # still listed ALIVE for a while, is stale. The job pins its tasks to the newest ones only.
+        try:
+            rows = [dict(row, state="DEAD") if row.get("node_id") in gone else row for row in client.list_nodes()]
+        except DashboardError as exc:
+            raise CheckError(f"cannot list the cluster's nodes: {exc}")
+        nodes = summarize_nodes(rows, expected_nodes)
+        # A name that was registered before and is not alive now is restarting: wait for it a while.
+        known = {row.get("node_name") for row in rows}
+        if any(name in known for name in nodes["missing"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            continue
+        targets = nodes["targets"]
+        if reuse_verdict and verdict_file:
+            verdict = reusable_verdict(verdict_file, verdict_key(list(targets), expected_nodes, expected_ray_version))
+            if verdict:
+                return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"],
+                            seconds=round(time.monotonic() - started, 2))
+        try:
+            job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout, targets)
+        except CheckError:
+            raise
+        except Exception as exc:  # the Jobs client raises plain RuntimeError/ConnectionError with the reason
+            raise CheckError(f"the check job could not run through {dashboard_url}: {exc}")
+        report = parse_job_report(logs) or {}
+        newly_gone = set(report.get("gone") or []) - gone
+        if not newly_gone or time.monotonic() >= deadline:
+            break
+        gone |= newly_gone  # their next registration is on its way: wait for it, then check again
 
-    report = parse_job_report(logs)
-    if report is None:
+    if not report:
         raise CheckError(f"the check job {job_id} ended {status} without a report", job_id=job_id,
                          log_tail=logs.splitlines()[-20:])
     summary = evaluate(report, expected_nodes, expected_ray_version)
-    summary.update(job_id=job_id, job_status=status, auth_required=True, reused=False,
+    summary.update(job_id=job_id, job_status=status, auth_required=True, reused=False, stale=nodes["stale"],
                    seconds=round(time.monotonic() - started, 2), dashboard_url=dashboard_url)
     if verdict_file:
         if summary["passed"]:

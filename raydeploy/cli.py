@@ -20,6 +20,10 @@ VERBS = {
 }
 
 
+# Verbs that only read: they never wait for another run's lock.
+READ_ONLY_VERBS = ("status", "preflight")
+
+
 class UserError(Exception):
     """Bad input from the user: printed as one line, never as a traceback."""
 
@@ -90,6 +94,8 @@ def build_parser():
     parser.add_argument("--diff", action="store_true", help="show the changes made to files")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Ansible's own output too (-vv, -vvv for more)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    parser.add_argument("--lock-timeout", type=float, default=900, metavar="SECONDS",
+                        help="how long to wait for another runner.py run to finish (default 900; 0 refuses at once)")
     return parser
 
 

@@ -61,21 +61,39 @@ class DashboardClient:
         return rows
 
 
-def summarize_nodes(rows, expected_names):
-    """Compare the GCS's nodes with the plan: alive, missing, dead and unexpected node names.
+def current_registrations(rows):
+    """Each node name's newest registration, by start time.
 
-    A node restarted by Docker registers again under the same name, so a name counts as alive
-    when any of its registrations is alive.
+    A node whose container restarted registers again under the same name with a new node id; the GCS
+    keeps listing the old registration as ALIVE until its health checks fail (tens of seconds). That
+    old registration is stale: its process is gone. A name is alive when its newest registration is.
     """
-    alive = sorted({row.get("node_name") for row in rows if row.get("state") == "ALIVE"})
-    dead = sorted({row.get("node_name") for row in rows if row.get("state") != "ALIVE"} - set(alive))
+    newest = {}
+    for row in rows:
+        name = row.get("node_name") or row.get("node_id")
+        if name not in newest or (row.get("start_time_ms") or 0) > (newest[name].get("start_time_ms") or 0):
+            newest[name] = row
+    return newest
+
+
+def summarize_nodes(rows, expected_names):
+    """Compare the GCS's nodes with the plan: alive, missing, dead, stale and unexpected node names.
+
+    One node per name (current_registrations): `nodes`, `resources` and `targets` (node id -> name, what
+    the check pins its tasks to) count only each name's newest registration.
+    """
+    current = current_registrations(rows)
+    alive_rows = [row for row in current.values() if row.get("state") == "ALIVE"]
+    alive = sorted(name for name, row in current.items() if row.get("state") == "ALIVE")
+    dead = sorted(name for name, row in current.items() if row.get("state") != "ALIVE")
+    current_ids = {row.get("node_id") for row in current.values()}
+    stale = sorted({row.get("node_name") for row in rows if row.get("state") == "ALIVE" and row.get("node_id") not in current_ids})
     expected = list(expected_names or [])
     resources = {}
-    for row in rows:
-        if row.get("state") == "ALIVE":
-            for name, amount in (row.get("resources_total") or {}).items():
-                if not name.startswith("node:"):
-                    resources[name] = resources.get(name, 0) + amount
+    for row in alive_rows:
+        for name, amount in (row.get("resources_total") or {}).items():
+            if not name.startswith("node:"):
+                resources[name] = resources.get(name, 0) + amount
     nodes = [
         {
             "node_name": row.get("node_name"),
@@ -85,26 +103,29 @@ def summarize_nodes(rows, expected_names):
             "is_head_node": row.get("is_head_node", False),
             "resources_total": {k: v for k, v in (row.get("resources_total") or {}).items() if not k.startswith("node:")},
         }
-        for row in rows
-        if row.get("state") == "ALIVE"
+        for row in alive_rows
     ]
     return {
         "nodes": sorted(nodes, key=lambda node: (not node["is_head_node"], node["node_name"] or "")),
         "alive": alive,
         "missing": [name for name in expected if name not in alive],
         "dead": dead,
+        "stale": stale,
         "unexpected": [name for name in alive if expected and name not in expected],
         "resources": resources,
+        "targets": {row.get("node_id"): row.get("node_name") for row in alive_rows},
     }
 
 
-def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=0.5):
+def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=0.5, on_missing=None):
     """The node summary once every expected name is alive (or at once when timeout is 0).
 
     Raises DashboardError when the dashboard never answered, rejected the token, or expected
-    nodes were still missing at the deadline (the message names them).
+    nodes were still missing at the deadline (the message names them). `on_missing(summary)` is
+    called on each poll while nodes are missing and may raise to stop waiting sooner.
     """
     client = DashboardClient(url, read_token(token_file))
+    expected = list(expected_names or [])
     deadline = time.monotonic() + timeout
     last_error, summary = None, None
     while True:
@@ -119,6 +140,9 @@ def wait_for_nodes(url, token_file, expected_names, timeout=0, interval=0.5):
             return summary
         if time.monotonic() >= deadline:
             break
+        if on_missing is not None:  # also while the dashboard is not answering: the head may be what fails
+            on_missing(summary if last_error is None and summary is not None else
+                       {"missing": expected, "alive": [], "error": str(last_error)})
         time.sleep(interval)
     if summary is None:
         raise DashboardError(f"the Ray dashboard did not answer{' within %d s' % timeout if timeout else ''}: {last_error}")

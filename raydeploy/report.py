@@ -3,6 +3,11 @@
 import sys
 import time
 
+# ansible-playbook's exit status when the only problem was hosts it could not reach.
+UNREACHABLE_HOSTS_RC = 4
+# runner.py's exit status for a run that skipped unreachable worker hosts and did everything else.
+DEGRADED_EXIT = 3
+
 HOST_EVENTS = {
     "runner_on_ok": "ok",
     "runner_on_failed": "failed",
@@ -74,7 +79,10 @@ def failure_message(result):
     stderr = (result.get("stderr") or "").strip()
     if stderr and stderr not in msg:
         msg = f"{msg} {stderr.splitlines()[-1]}".strip()
-    return " ".join(str(msg).split()) or "failed (no message; re-run with -v)"
+    # One line per line of the message (a container's log tail keeps its lines), blanks squeezed.
+    first, *rest = str(msg).strip().split("\n") or [""]
+    lines = [" ".join(first.split())] + ["        " + line.strip() for line in rest if line.strip()]
+    return "\n".join(lines).strip() or "failed (no message; re-run with -v)"
 
 
 def summarize(stats, artifact_data, progress, rc, status):
@@ -87,15 +95,20 @@ def summarize(stats, artifact_data, progress, rc, status):
         for host, count in (stats.get(key) or {}).items():
             hosts.setdefault(host, {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0, "rescued": 0})
             hosts[host][field] = count
-    failed = rc != 0 or status != "successful" or any(h["failed"] or h["unreachable"] for h in hosts.values())
+    # Worker hosts the preflight found unreachable were skipped on purpose: the run is degraded, not failed.
+    skipped = sorted(artifact_data.get("ray_skipped_hosts") or [])
+    unreachable_only = rc == UNREACHABLE_HOSTS_RC and status in ("successful", "failed")
+    failed = (rc != 0 and not unreachable_only) or status not in ("successful", "failed") \
+        or any(h["failed"] or (h["unreachable"] and host not in skipped) for host, h in hosts.items())
     failures = [
         dict(host=host, **info) for host, info in sorted(progress.failures.items())
-        if hosts.get(host, {}).get("failed") or hosts.get(host, {}).get("unreachable") or not hosts
+        if host not in skipped and (hosts.get(host, {}).get("failed") or hosts.get(host, {}).get("unreachable") or not hosts)
     ]
     return {
-        "status": "failed" if failed else "ok",
+        "status": "failed" if failed else "degraded" if skipped else "ok",
         "changed": sum(h["changed"] for h in hosts.values()),
         "hosts": hosts,
+        "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
         "check": artifact_data.get("ray_check") or progress.results.get("check"),
         "cluster": artifact_data.get("ray_status"),
         "dashboard_url": artifact_data.get("ray_dashboard_url"),
@@ -111,6 +124,9 @@ def print_recap(summary, stream=sys.stderr):
               f"unreachable={counts['unreachable']}", file=stream)
     for failure in summary["failures"]:
         print(f"  FAILED {failure['host']}: {failure['task']}: {failure['msg']}", file=stream)
+    for skipped in summary.get("skipped_hosts") or []:
+        print(f"  SKIPPED {skipped['host']}: does not answer ({skipped['msg']}); its Ray node was left out of this run",
+              file=stream)
     check = summary.get("check")
     if check:
         verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])

@@ -32,7 +32,7 @@ def test_progress_prints_results_and_remembers_the_last_failure():
     assert "skipped" not in out, "skipped results only show with -v"
     assert "ignored     h2" in out
     assert progress.failures == {
-        "h2": {"task": "Explain", "outcome": "failed", "msg": "no registry reachable"},
+        "h2": {"task": "Explain", "outcome": "failed", "msg": "no registry\n        reachable"},
         "h3": {"task": "Gather", "outcome": "unreachable", "msg": "ssh: connect refused"},
     }
 
@@ -63,3 +63,21 @@ def test_summary_fails_on_unreachable_and_lists_only_final_failures():
     assert summary["status"] == "failed" and summary["check"] is None
     assert [f["host"] for f in summary["failures"]] == ["b"]
     assert summary["hosts"]["b"]["unreachable"] == 1
+
+
+def test_a_skipped_unreachable_worker_makes_the_run_degraded_not_failed():
+    progress = report.Progress(stream=io.StringIO())
+    progress(event("runner_on_unreachable", host="w2", task="Learn each host's CPUs", res={"msg": "timed out"}))
+    stats = {"ok": {"h": 30, "w1": 20}, "dark": {"w2": 1}}
+    summary = report.summarize(stats, {"ray_skipped_hosts": ["w2"]}, progress, 4, "failed")
+    assert summary["status"] == "degraded" and summary["failures"] == []
+    assert summary["skipped_hosts"] == [{"host": "w2", "msg": "timed out"}]
+    stream = io.StringIO()
+    report.print_recap(summary, stream)
+    assert "SKIPPED w2: does not answer (timed out)" in stream.getvalue()
+    # another host failing as well makes it a failure again
+    progress(event("runner_on_failed", host="w1", task="Pull", res={"msg": "no registry"}))
+    stats["failures"] = {"w1": 1}
+    assert report.summarize(stats, {"ray_skipped_hosts": ["w2"]}, progress, 2, "failed")["status"] == "failed"
+    # a host unreachable that the preflight did not skip (the head) is a failure
+    assert report.summarize({"dark": {"h": 1}}, {}, progress, 4, "failed")["status"] == "failed"

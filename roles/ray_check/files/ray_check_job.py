@@ -1,10 +1,12 @@
 """Ray job that proves every alive node works; submitted through the Jobs API by ray_job_check.
 
-For each alive node: a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), then an
+For each target node (its argument: base64 JSON {node id: name}, each name's current registration as
+the control node sees it; without one, every alive node): a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), then an
 actor placed on it and called, and an object the actor creates there and the next node's actor
 reads (a ring, so every node sends and receives). Prints one line `RAY_CHECK_RESULT <json>` for the module to parse.
 """
 
+import base64
 import hashlib
 import json
 import platform
@@ -57,22 +59,34 @@ class Pinger:
 def main():
     started = time.monotonic()
     ray.init(address="auto", logging_level="WARNING")
-    nodes = [node for node in ray.nodes() if node["Alive"]]
-    names = {node["NodeID"]: node.get("NodeName") or node["NodeManagerAddress"] for node in nodes}
-    ids = list(names)
-    report = {"nodes": [], "transfers": [], "errors": []}
+    alive = {node["NodeID"]: node.get("NodeName") or node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]}
+    targets = json.loads(base64.b64decode(sys.argv[1])) if len(sys.argv) > 1 else alive
+    # "gone": registrations whose process is gone although the GCS still lists them (it notices within
+    # tens of seconds; the scheduler at once). The control node waits for their next registration.
+    report = {"nodes": [], "transfers": [], "errors": [], "gone": []}
+    for node_id, name in targets.items():
+        if node_id not in alive:
+            report["gone"].append(node_id)
+    names = {node_id: name for node_id, name in targets.items() if node_id in alive}
 
-    entries = {node_id: {"node_id": node_id, "node_name": names[node_id]} for node_id in ids}
-    probes = {node_id: probe.options(**on_node(node_id)).remote() for node_id in ids}
-    for node_id, entry in entries.items():
+    probes = {node_id: probe.options(**on_node(node_id)).remote() for node_id in names}
+    entries = {}
+    for node_id, name in names.items():
+        entry = {"node_id": node_id, "node_name": name}
         try:
             info = ray.get(probes[node_id], timeout=TIMEOUT)
             entry.update(info, task=info["node_id"] == node_id)
             if not entry["task"]:
-                report["errors"].append(f"task pinned to {names[node_id]} ran on {info['node_id']}")
+                report["errors"].append(f"task pinned to {name} ran on {info['node_id']}")
+        except ray.exceptions.TaskUnschedulableError:
+            report["gone"].append(node_id)
+            continue
         except Exception as exc:  # report every node, not just the first failure
             entry["task"] = False
-            report["errors"].append(f"task on {names[node_id]} failed: {exc}")
+            report["errors"].append(f"task on {name} failed: {exc}")
+        entries[node_id] = entry
+    names = {node_id: names[node_id] for node_id in entries}
+    ids = list(names)
 
     actors = {node_id: Pinger.options(**on_node(node_id)).remote() for node_id in ids}
     pings = {node_id: actors[node_id].ping.remote(41) for node_id in ids}
