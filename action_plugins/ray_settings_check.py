@@ -25,8 +25,8 @@ DOCUMENTATION = r"""
 action: ray_settings_check
 short_description: Check the variables of the project's roles on one host (types, ranges, patterns, cross-checks)
 options:
-  roles: {description: Role names under roles_path whose variables are checked., type: list, elements: str, required: true}
-  roles_path: {description: Folder holding the roles., type: path, required: true}
+  roles: {description: Role names under roles_path whose variables are checked; default every role with a meta/validation.yml., type: list, elements: str}
+  roles_path: {description: Folder holding the roles; default the project's roles/., type: path}
   nodes: {description: This host's Ray nodes (ray_node_plan rows), for the resource check., type: list, elements: dict, default: []}
   facts: {description: This host's ray_host facts (ray_host_facts), for the resource and limit checks., type: dict, default: {}}
 returns: checked (number of variables), errors (list), resources (this host's node shares)
@@ -120,13 +120,14 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec={
-            "roles": {"type": "list", "elements": "str", "required": True},
-            "roles_path": {"type": "path", "required": True},
+            "roles": {"type": "list", "elements": "str"},
+            "roles_path": {"type": "path", "default": str(Path(PROJECT_ROOT) / "roles")},
             "nodes": {"type": "list", "elements": "dict", "default": []},
             "facts": {"type": "dict", "default": {}},
         })
+        roles = args["roles"] or sorted(path.parent.parent.name for path in Path(args["roles_path"]).glob("*/meta/validation.yml"))
         specs, rules, defaults = {}, {}, {}
-        for role in args["roles"]:
+        for role in roles:
             options, role_rules, role_defaults = self._role_files(args["roles_path"], role)
             specs.update(options)
             rules.update(role_rules)

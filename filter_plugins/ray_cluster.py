@@ -210,6 +210,8 @@ REDIS_PASSWORD_LABEL = "ray-docker.redis-password-sha256"
 REDIS_PASSWORD_TARGET = "/run/secrets/ray_redis_password"
 REDIS_CONFIG_TARGET = "/usr/local/etc/redis/redis.conf"
 GCS_STORE_ROLE = "gcs-store"
+NO_FT_RECONNECT_TIMEOUT = 15
+NO_FT_LIVENESS_CHECK_MS = 5000
 # The containers this role runs, by their ray-docker.role label; others of the cluster (monitoring)
 # belong to other roles.
 CLUSTER_ROLES = ("head", "worker", GCS_STORE_ROLE)
@@ -263,9 +265,16 @@ def ray_container_spec(node, settings):
         spec["command"] = ["sh", "-c", f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"', "ray-start",
                            *spec["command"]]
         spec["labels"][REDIS_PASSWORD_LABEL] = (gcs.get("password_sha256") or "")[:16]
-    elif gcs:
-        # Workers wait this long for a restarted head instead of restarting themselves after 60 s.
-        spec["env"]["RAY_gcs_rpc_server_reconnect_timeout_s"] = str(int(gcs["reconnect_timeout"]))
+    elif not head:
+        # How long a worker waits for a restarted head before restarting itself. With fault tolerance
+        # the head comes back with the cluster's state: wait for it. Without, a new head knows nothing
+        # of the worker, so waiting (Ray's default is 60 s) only delays its restart and its return.
+        timeout = gcs["reconnect_timeout"] if gcs else NO_FT_RECONNECT_TIMEOUT
+        spec["env"]["RAY_gcs_rpc_server_reconnect_timeout_s"] = str(int(timeout))
+        if not gcs:
+            # A worker learns that a restarted head does not know it from its periodic liveness check
+            # (seen every 20-55 s): check every 5 s so it restarts and rejoins soon after the head.
+            spec["env"]["RAY_raylet_liveness_self_check_interval_ms"] = str(NO_FT_LIVENESS_CHECK_MS)
     return with_spec_digest(spec, node["role"])
 
 

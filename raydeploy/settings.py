@@ -158,13 +158,13 @@ def coerce(value, spec):
         return os.path.expanduser(text) if kind == "path" else text
     if kind == "list":
         if isinstance(value, str):  # `-e key=[...]` hands Ansible a string
-            raise TypeError("a string, not a list (on the command line pass lists as JSON: -e '{\"name\": [...]}')")
+            raise TypeError("a string, not a list")
         items = check_type_list(value)
         element = spec.get("elements")
         return [coerce(item, {"type": element}) for item in items] if element else items
     if kind == "dict":
         if isinstance(value, str):
-            raise TypeError("a string, not a mapping (pass mappings as JSON: -e '{\"name\": {...}}')")
+            raise TypeError("a string, not a mapping")
         return check_type_dict(value)
     return value
 
@@ -191,8 +191,9 @@ def check_rule(name, value, rule):
     if "items" in rule and isinstance(value, list):
         for index, item in enumerate(value):
             errors += check_rule(f"{name}[{index}]", item, rule["items"])
-        if rule.get("unique") and len({json.dumps(item, sort_keys=True, default=str) for item in value}) != len(value):
-            errors.append(f"{name}={shown(value, rule)}: must not repeat an entry")
+    if rule.get("unique") and isinstance(value, list) \
+            and len({json.dumps(item, sort_keys=True, default=str) for item in value}) != len(value):
+        errors.append(f"{name}={shown(value, rule)}: must not repeat an entry")
     if isinstance(value, dict):
         for key, item in value.items():
             if "keys" in rule:
@@ -215,6 +216,8 @@ def check_variable(name, value, spec, rule):
     rule = rule or {}
     if value is None and (rule.get("nullable") or spec.get("type", "raw") == "raw"):
         return None, []
+    if value is None and spec.get("type") in ("int", "float", "bool", "list", "dict"):
+        return None, [f"{name}=null: must be set ({TYPE_WORDS[spec['type']]})"]
     try:
         typed = coerce(value, spec)
     except (TypeError, ValueError) as exc:
@@ -222,6 +225,10 @@ def check_variable(name, value, spec, rule):
         want = TYPE_WORDS.get(spec.get("type", "raw"), spec.get("type"))
         if spec.get("elements"):
             want += f" of {TYPE_WORDS.get(spec['elements'], spec['elements'])}s"
+        if spec.get("type") in ("list", "dict") and isinstance(value, str):
+            example = "[...]" if spec["type"] == "list" else "{...}"
+            return value, [f"{name}={shown(value, rule)}: must be {want}, not a string (`-e key=value` passes a string; "
+                           f"pass it as JSON: -e '{{\"{name}\": {example}}}')"]
         return value, [f"{name}={shown(value, rule)}: must be {want}{' (' + reason + ')' if reason and 'convert' not in reason else ''}"]
     if spec.get("choices") and typed not in spec["choices"]:
         return typed, [f"{name}={shown(typed, rule)}: must be one of {', '.join(map(str, spec['choices']))}"]

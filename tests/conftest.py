@@ -34,3 +34,8 @@ def pytest_collection_modifyitems(items):
         folder = Path(item.fspath).parent.name
         if folder in ("unit", "lint", "e2e", "molecule"):
             item.add_marker(getattr(pytest.mark, folder))
+
+
+@pytest.fixture(scope="session")
+def load_module_utils():
+    return load_source("docker_engine_api", "module_utils/docker_engine_api.py")

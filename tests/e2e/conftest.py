@@ -1,8 +1,6 @@
 """End-to-end fixtures: the lab (real engine + registry mirror + Ray image) and a runner.py driver."""
 
 import json
-import os
-import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -33,31 +31,6 @@ def run_runner(*args, timeout=1200):
     except ValueError:
         summary = None
     return RunResult(proc.returncode, summary, proc.stderr, proc.stdout)
-
-
-JOB_CLIENT = """
-import json, sys, time
-from ray.job_submission import JobStatus, JobSubmissionClient
-url, entrypoint, wait = sys.argv[1], sys.argv[2], float(sys.argv[3])
-client = JobSubmissionClient(url)
-job = client.submit_job(entrypoint=entrypoint)
-deadline = time.monotonic() + wait
-while time.monotonic() < deadline and not client.get_job_status(job).is_terminal():
-    time.sleep(0.5)
-print(json.dumps({"job_id": job, "status": str(client.get_job_status(job)), "logs": client.get_job_logs(job)}))
-"""
-
-
-def submit_job(script, url="http://127.0.0.1:8265", token_file=None, wait=120):
-    """Run `script` (Python source) as a Ray job through the Jobs API with the cluster's token, as a user
-    would; wait up to `wait` s for it to end. A separate process: RAY_AUTH_* must be set before Ray loads."""
-    token_file = token_file or Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
-    entrypoint = "python -c " + shlex.quote(script)
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_file)}
-    proc = subprocess.run([sys.executable, "-c", JOB_CLIENT, url, entrypoint, str(wait)], capture_output=True,
-                          text=True, env=env, timeout=wait + 120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def docker(*args, check=True):
@@ -93,3 +66,23 @@ def keep_users_daemon_json():
         DAEMON_JSON.unlink(missing_ok=True)
     else:
         DAEMON_JSON.write_bytes(original)
+
+
+@pytest.fixture(scope="session")
+def healthy_cluster(mirror_vars):
+    """The embedded default deployed and passing its check (a no-op `site` when it already is)."""
+    result = run_runner("site", "-e", mirror_vars)
+    assert result.rc == 0 and result.summary["check"]["passed"], result.stderr[-5000:]
+    return result
+
+
+def cluster_containers():
+    """{name: (id, started at)} of every container of the embedded cluster (nodes and GCS store)."""
+    names = docker("ps", "-aq", "--filter", "label=ray-docker.cluster=ray").stdout.split()
+    rows = json.loads(docker("inspect", *names).stdout) if names else []
+    return {row["Name"].lstrip("/"): (row["Id"], row["State"]["StartedAt"]) for row in rows}
+
+
+def host_fingerprint():
+    """What a refused run must leave exactly as it was: every cluster container and daemon.json's bytes."""
+    return cluster_containers(), DAEMON_JSON.read_bytes() if DAEMON_JSON.exists() else None

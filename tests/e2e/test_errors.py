@@ -42,7 +42,7 @@ def test_bad_mirror_url_names_the_variable(mirror):
     before = fingerprint()
     result = run_runner("site", "-e", json.dumps({"docker_registry_mirrors": ["mirror.example:5000/path"]}))
     assert result.rc == 1 and result.summary["status"] == "failed"
-    assert "docker_registry_mirrors: 'mirror.example:5000/path' must look like https://host[:port]" in result.stderr
+    assert "docker_registry_mirrors[0]='mirror.example:5000/path': must be scheme://host[:port] with scheme http or https and no path" in result.stderr
     assert "Nothing was changed" in result.stderr
     assert fingerprint() == before
     assert_no_traceback(result)

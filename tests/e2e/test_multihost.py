@@ -14,6 +14,7 @@ import yaml
 from tests import lab
 
 from .conftest import run_runner
+from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
 
 HEAD = "raylab-host-0"
 
@@ -75,7 +76,7 @@ def address(inventory, host):
 
 
 @pytest.mark.parametrize("case", ["two heads", "host in both groups", "duplicate node IP", "port out of range",
-                                  "ports collide", "unreachable worker"])
+                                  "ports collide", "unreachable worker with ray_require_all_hosts"])
 def test_preflight_errors_name_the_culprit_and_change_nothing(fresh_hosts, tmp_path, case):
     data = load(fresh_hosts)
     groups = data["all"]["children"]
@@ -91,18 +92,19 @@ def test_preflight_errors_name_the_culprit_and_change_nothing(fresh_hosts, tmp_p
         needle = f"{address(fresh_hosts, 'raylab-host-1')} is claimed by raylab-host-1 and raylab-host-2"
     elif case == "port out of range":
         extra = ["-e", json.dumps({"ray_object_manager_port": 70000})]
-        needle = "ray_object_manager_port=70000 is out of range"
+        needle = "ray_object_manager_port=70000: must be in [1, 65535]"
     elif case == "ports collide":
         extra = ["-e", json.dumps({"ray_metrics_export_port": 6379})]
         needle = "ray_metrics_export_port=6379 collides with ray_gcs_port"
-    else:
+    else:  # by default an unreachable worker is skipped (test_a_worker_host_switched_off_...); demanded, it stops the run
         groups["ray_workers"]["hosts"]["raylab-ghost"] = {"ansible_host": "127.0.0.1", "ansible_port": 1}
-        needle = "FAILED raylab-ghost: Learn the host's default IPv4 address"
+        extra = ["-e", json.dumps({"ray_require_all_hosts": True})]
+        needle = "Hosts that do not answer: raylab-ghost (ray_require_all_hosts is true)"
     before = {host: host_state(host) for host in hosts_of(fresh_hosts)}
     result = run_runner("site", "-i", write_inventory(tmp_path, data), *extra)
     assert result.rc == 1
     assert needle in result.stderr, result.stderr[-3000:]
-    if case == "unreachable worker":
+    if case.startswith("unreachable worker"):
         assert "port 1: Connection refused" in result.stderr
         assert result.summary["hosts"]["raylab-ghost"]["unreachable"] == 1
     else:
@@ -204,6 +206,124 @@ def test_down_limit_removes_only_that_hosts_node(fresh_hosts, deployed):
     assert status["missing"] == ["ray-worker-1@raylab-host-3"]
 
 
+@pytest.fixture
+def three_hosts(fresh_hosts, deployed):
+    """The deployed 3-host cluster, healthy (site is a no-op when it already is)."""
+    inventory = lab.ensure_hosts(3)
+    result = run_runner("site", "-i", str(inventory))
+    assert result.rc == 0 and result.summary["check"]["passed"], result.stderr[-3000:]
+    return inventory
+
+
+def check_passes(inventory, nodes=3):
+    result = run_runner("check", "-i", str(inventory))
+    assert result.rc == 0, result.stderr[-3000:]
+    assert result.summary["check"]["passed"] and result.summary["check"]["nodes_alive"] == nodes
+    return result.summary["check"]
+
+
+def switched_off(host):
+    """The lab host's machine is off: its container stopped (its engine and Ray node with it)."""
+    lab.run(["docker", "stop", "-t", "2", host])
+
+
+def switched_on(host):
+    """Start it again and return a fresh inventory (its address may have changed); its engine is not
+    running until the docker role starts it, as after a reboot without an init system."""
+    lab.run(["docker", "start", host])
+    return lab.ensure_hosts(3)
+
+
+def test_a_worker_host_switched_off_is_skipped_and_the_run_is_degraded(three_hosts):
+    others = {host: ray_containers(host) for host in (HEAD, "raylab-host-1")}
+    switched_off("raylab-host-2")
+    try:
+        result = run_runner("site", "-i", str(three_hosts))
+        assert result.rc == 3, result.stderr[-3000:]
+        assert result.summary["status"] == "degraded"
+        assert [skipped["host"] for skipped in result.summary["skipped_hosts"]] == ["raylab-host-2"]
+        assert "SKIPPED raylab-host-2: does not answer" in result.stderr
+        check = result.summary["check"]
+        assert check["passed"] and check["nodes_expected"] == 2 and check["nodes_alive"] == 2
+        assert {host: ray_containers(host) for host in others} == others, "the others were not touched"
+        demanded = run_runner("site", "-i", str(three_hosts), "-e", json.dumps({"ray_require_all_hosts": True}))
+        assert demanded.rc == 1
+        assert "Hosts that do not answer: raylab-host-2 (ray_require_all_hosts is true)" in demanded.stderr
+        assert {host: ray_containers(host) for host in others} == others
+    finally:
+        inventory = switched_on("raylab-host-2")
+    healed = run_runner("site", "-i", str(inventory))
+    assert healed.rc == 0 and healed.summary["status"] == "ok", healed.stderr[-3000:]
+    assert healed.summary["check"]["nodes_alive"] == 3
+
+
+def test_the_head_host_switched_off_stops_the_run_before_any_change(three_hosts):
+    workers = {host: (ray_containers(host), host_state(host)) for host in ("raylab-host-1", "raylab-host-2")}
+    switched_off(HEAD)
+    try:
+        result = run_runner("site", "-i", str(three_hosts))
+        assert result.rc == 1
+        assert "The head raylab-host-0 does not answer: the cluster cannot be deployed without it" in result.stderr
+        assert {host: (ray_containers(host), host_state(host)) for host in workers} == workers
+    finally:
+        inventory = switched_on(HEAD)
+    healed = run_runner("site", "-i", str(inventory))
+    assert healed.rc == 0, healed.stderr[-3000:]
+    assert healed.summary["check"]["passed"] and healed.summary["check"]["nodes_alive"] == 3
+
+
+def container_pid(host, container):
+    return lab.host_exec(host, "docker", "inspect", "-f", "{{.State.Pid}}", container).stdout.strip()
+
+
+def restart_count(host, container):
+    return int(lab.host_exec(host, "docker", "inspect", "-f", "{{.RestartCount}}", container).stdout)
+
+
+def statuses(inventory):
+    result = run_runner("status", "-i", str(inventory))
+    return node_ids(result.summary) if result.rc == 0 and result.summary else {}
+
+
+def test_a_crashed_head_with_fault_tolerance_keeps_the_workers_and_a_detached_actor(three_hosts):
+    """Host networking: the GCS store listens on the head host's loopback."""
+    url = f"http://{address(three_hosts, HEAD)}:8265"
+    ids = statuses(three_hosts)
+    worker = ids["ray-worker-1@raylab-host-1"]
+    job = submit_job(ACTOR_JOB.format(node_id=worker), url=url)
+    assert actor_report(job) == {"count": 1, "node": worker}, job["logs"][-2000:]
+    before = {host: restart_count(host, "ray-worker-1") for host in ("raylab-host-1", "raylab-host-2")}
+    lab.host_exec(HEAD, "kill", "-9", container_pid(HEAD, "ray-head"))
+    took, nodes = wait_for(lambda: (lambda n: n if len(n) == 3 and n["ray-head@raylab-host-0"] !=
+                                    ids["ray-head@raylab-host-0"] else None)(statuses(three_hosts)), 90, interval=2)
+    assert nodes, statuses(three_hosts)
+    print(f"lab: every node ALIVE again {took:.1f} s after the head crashed")
+    assert {host: restart_count(host, "ray-worker-1") for host in before} == before
+    assert {name: node for name, node in nodes.items() if "worker" in name} == \
+        {name: node for name, node in ids.items() if "worker" in name}
+    assert actor_report(submit_job(ACTOR_ASK, url=url)) == {"count": 2, "node": worker}
+    check_passes(three_hosts)
+
+
+def test_a_crashed_worker_on_a_lab_host_comes_back_by_itself(three_hosts):
+    before = restart_count("raylab-host-1", "ray-worker-1")
+    lab.host_exec("raylab-host-1", "kill", "-9", container_pid("raylab-host-1", "ray-worker-1"))
+    wait_for(lambda: restart_count("raylab-host-1", "ray-worker-1") > before, 30)
+    assert restart_count("raylab-host-1", "ray-worker-1") == before + 1
+    check_passes(three_hosts)
+
+
+def test_a_lab_hosts_engine_restarted_brings_its_node_back(three_hosts):
+    host = "raylab-host-2"
+    lab.host_exec(host, "start-stop-daemon", "--stop", "--retry", "TERM/30/KILL/5", "--pidfile", "/var/run/docker.pid")
+    lab.host_exec(host, "start-stop-daemon", "--start", "--background", "--pidfile", "/var/run/docker.pid",
+                  "--output", "/var/log/dockerd.log", "--exec", "/usr/sbin/dockerd", "--", "--pidfile", "/var/run/docker.pid")
+    took, nodes = wait_for(lambda: (lambda n: n if len(n) == 3 else None)(statuses(three_hosts)), 90, interval=2)
+    assert nodes, statuses(three_hosts)
+    print(f"lab: every node ALIVE again {took:.1f} s after {host}'s engine restarted")
+    check_passes(three_hosts)
+
+
 def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):
     """One remote host: a bridge network there, its dashboard reachable from the control node."""
     inventory = lab.ensure_hosts(1)
@@ -212,4 +332,4 @@ def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):
     check = result.summary["check"]
     assert check["passed"] and check["nodes_alive"] == 2
     assert result.summary["dashboard_url"] == f"http://{address(inventory, HEAD)}:8265"
-    assert set(ray_containers(HEAD)) == {"ray-head", "ray-worker-1"}
+    assert set(ray_containers(HEAD)) == {"ray-redis", "ray-head", "ray-worker-1"}, "the GCS store runs beside the head"

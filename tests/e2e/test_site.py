@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner, submit_job
+from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner
+from .faults import submit_job
 
 CONTAINERS = ["ray-head", "ray-worker-1", "ray-worker-2"]
 NODE_NAMES = [f"{name}@localhost" for name in CONTAINERS]

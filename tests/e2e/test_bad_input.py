@@ -1,0 +1,119 @@
+"""Every variable of every role, fed a bad value against a running healthy cluster: the run stops before
+any change with a message naming the variable, and the cluster and daemon.json stay exactly as they were.
+
+The table must hold a bad value for every variable in every roles/*/meta/argument_specs.yml: a new
+variable without one fails test_the_table_covers_every_variable. Values go in one run per role (the
+preflight reports every problem at once; each variable must be named), then the checks that span
+variables or need the host's facts, one run each.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import host_fingerprint, run_runner
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BAD = {
+    "docker": {
+        "docker_install_source": "snap", "docker_distribution_packages": ["Docker IO"],
+        "docker_upstream_packages": ["docker ce"], "docker_upstream_repository_url": "download.docker.com/linux",
+        "docker_upstream_gpg_key_url": "ftp://download.docker.com/gpg", "docker_service_manager": "upstart",
+        "docker_dockerd_pidfile": "docker.pid", "docker_dockerd_logfile": "logs/dockerd.log",
+        "docker_registry_mirrors": ["mirror.example:5000/path"], "docker_insecure_registries": ["http://mirror:5000"],
+        "docker_daemon_options": {"Log Driver": "json-file"}, "docker_daemon_config_file": "daemon.json",
+        "docker_ready_timeout": 0,
+    },
+    "ray": {
+        "ray_version": "latest", "ray_image_repository": "Ray Project/ray", "ray_image_tag": "2.60.0 cpu",
+        "ray_cluster_name": "-ray", "ray_node_count": 0, "ray_network_mode": "overlay", "ray_gcs_port": 70000,
+        "ray_dashboard_port": 0, "ray_client_server_port": "http", "ray_node_manager_port": -1,
+        "ray_object_manager_port": 65536, "ray_runtime_env_agent_port": "x", "ray_dashboard_agent_grpc_port": 0,
+        "ray_dashboard_agent_listen_port": 99999, "ray_metrics_export_port": -6384, "ray_min_worker_port": 80,
+        "ray_max_worker_port": 70000, "ray_auth_token_file": "relative/auth_token", "ray_auth_host_token_file": "token",
+        "ray_dashboard_url": "127.0.0.1:8265", "ray_head_host": "", "ray_node_ip_address": "10.0.0.300",
+        "ray_require_all_hosts": "maybe", "ray_gcs_fault_tolerance": "perhaps", "ray_gcs_redis_image": "redis",
+        "ray_gcs_redis_port": 0, "ray_gcs_redis_password_file": "redis_password", "ray_gcs_reconnect_timeout": 0,
+    },
+    "ray_image": {
+        "ray_image_pull_policy": "sometimes", "ray_image_pull_retries": 0, "ray_image_pull_delay": -1,
+        "ray_image_archive": "/no/such/ray.tar", "ray_image_redis_archive": "/no/such/redis.tar",
+    },
+    "ray_cluster": {
+        "ray_cluster_network": "my net", "ray_cluster_dashboard_bind_address": "localhost",
+        "ray_cluster_shm_fraction": 0, "ray_cluster_shm_size": "lots", "ray_cluster_object_store_fraction": 1.5,
+        "ray_cluster_object_store_memory": "10K", "ray_cluster_head_num_cpus": -1, "ray_cluster_worker_num_cpus": -2,
+        "ray_cluster_head_memory": "1K", "ray_cluster_worker_memory": "x", "ray_cluster_host_gpus": -1,
+        "ray_cluster_head_num_gpus": -1, "ray_cluster_worker_num_gpus": 65, "ray_cluster_reserved_memory": "-1G",
+        "ray_cluster_overcommit": "often", "ray_cluster_nofile_limit": -1,
+        "ray_cluster_extra_start_args": ["num-cpus=2"], "ray_cluster_env": {"1X": "y"},
+        "ray_cluster_compare_all": "twice", "ray_cluster_wait_timeout": -5,
+    },
+    "ray_check": {
+        "ray_check_timeout": 5, "ray_check_node_wait": -1, "ray_check_verdict_file": "verdict.json",
+        "ray_check_reuse_verdict": "sometimes",
+    },
+}
+
+# Problems no single value shows: each alone, with (part of) the message that must name it.
+CROSS = {
+    "more CPUs than the host has": ({"ray_cluster_worker_num_cpus": 2},
+                                    r"host localhost: ray_cluster_head_num_cpus/ray_cluster_worker_num_cpus give its 3 "
+                                    r"Ray node\(s\) \d+ CPUs, but it has \d+"),
+    "more memory than the host has": ({"ray_cluster_worker_memory": "64G"}, r"host localhost: its Ray containers would need"),
+    "open files above the hard limit": ({"ray_cluster_nofile_limit": 1048576},
+                                        r"ray_cluster_nofile_limit=1048576: must be at most the host's hard limit"),
+    "a flag the role sets": ({"ray_cluster_extra_start_args": ["--num-cpus=4"]},
+                             r"ray_cluster_extra_start_args: --num-cpus is set by the role"),
+    "a flag Ray does not have": ({"ray_cluster_extra_start_args": ["--no-such-flag"]},
+                                 r"ray_cluster_extra_start_args: `ray start` has no flag --no-such-flag"),
+    "token authentication switched off": ({"ray_cluster_env": {"RAY_AUTH_MODE": "disabled"}},
+                                          r"ray_cluster_env: RAY_AUTH_MODE is set by the role"),
+    "ports colliding": ({"ray_metrics_export_port": 6379}, r"ray_metrics_export_port=6379 collides with ray_gcs_port"),
+    "an empty worker port range": ({"ray_min_worker_port": 20000, "ray_max_worker_port": 19999},
+                                   r"ray_min_worker_port=20000 and ray_max_worker_port=19999"),
+    "a mirror set twice": ({"docker_registry_mirrors": ["http://127.0.0.1:5000"],
+                            "docker_daemon_options": {"registry-mirrors": ["http://x:5000"]}},
+                           r"docker_daemon_options sets 'registry-mirrors' and docker_registry_mirrors sets it too"),
+}
+
+
+def variables_of(role):
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    return set(specs["argument_specs"]["main"]["options"])
+
+
+def test_the_table_covers_every_variable():
+    roles = sorted(path.parent.parent.name for path in ROOT.glob("roles/*/meta/argument_specs.yml"))
+    missing = {role: sorted(variables_of(role) - set(BAD.get(role, {}))) for role in roles}
+    assert {role: names for role, names in missing.items() if names} == {}
+
+
+def refused(extra, healthy_cluster):
+    before = host_fingerprint()
+    result = run_runner("site", "-e", json.dumps(extra))
+    assert result.rc == 1 and result.summary["status"] == "failed", result.stderr[-3000:]
+    assert "Nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.summary["changed"] == 0
+    assert host_fingerprint() == before, "a refused run changed a container or daemon.json"
+    return result.stderr
+
+
+@pytest.mark.parametrize("role", sorted(BAD))
+def test_every_bad_value_of_a_role_is_refused_naming_it(role, healthy_cluster):
+    stderr = refused(BAD[role], healthy_cluster)
+    named = {name for name in BAD[role] if re.search(rf"\b{name}(=|\[| key )", stderr)}
+    assert sorted(set(BAD[role]) - named) == [], stderr[-4000:]
+    assert "Settings refused for host localhost" in stderr
+
+
+@pytest.mark.parametrize("case", sorted(CROSS))
+def test_problems_across_variables_are_refused_naming_them(case, healthy_cluster):
+    extra, needle = CROSS[case]
+    stderr = refused(extra, healthy_cluster)
+    assert re.search(needle, stderr), stderr[-3000:]

@@ -1,0 +1,147 @@
+"""Faults on the embedded default, one deployment: after each the cluster comes back and the check passes.
+
+A worker's process killed, the head's process killed with head fault tolerance (the default) and
+without it, the Docker engine restarted, two `site` runs at once. Recovery times are printed by
+benchmarks/bench_faults.py; here each fault only has to heal within its bound.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests import lab
+
+from .conftest import ROOT, cluster_containers, docker, inspect, run_runner
+from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
+
+NODES = ["ray-head@localhost", "ray-worker-1@localhost", "ray-worker-2@localhost"]
+TOKEN = os.path.expanduser("~/.config/ray-docker/ray/auth_token")
+
+
+def crash(container):
+    """The container's main process dies, as in a crash: Docker's restart policy brings it back."""
+    os.kill(inspect(container)["State"]["Pid"], signal.SIGKILL)
+
+
+def restarts(container):
+    return inspect(container)["RestartCount"]
+
+
+def alive_nodes():
+    result = run_runner("status")
+    return node_ids(result.summary) if result.rc == 0 and result.summary else {}
+
+
+def all_alive():
+    nodes = alive_nodes()
+    return nodes if sorted(nodes) == NODES else None
+
+
+def jobs():
+    request = urllib.request.Request("http://127.0.0.1:8265/api/jobs/",
+                                     headers={"Authorization": "Bearer " + open(TOKEN).read().strip()})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return {job["submission_id"] for job in json.loads(response.read())}
+
+
+def check_passes():
+    result = run_runner("check")
+    assert result.rc == 0, result.stderr[-3000:]
+    check = result.summary["check"]
+    assert check["passed"] and check["nodes_alive"] == 3 and check["nodes_expected"] == 3
+    return check
+
+
+def test_a_crashed_worker_comes_back_by_itself_and_the_check_passes_at_once(healthy_cluster):
+    """No runner call heals it: Docker restarts the container (RestartCount grows), the node rejoins, and
+    the check counts it once (its old registration, still listed ALIVE for a while, is stale)."""
+    before = restarts("ray-worker-2")
+    crash("ray-worker-2")
+    took, _ = wait_for(lambda: restarts("ray-worker-2") > before and inspect("ray-worker-2")["State"]["Running"], 30)
+    assert restarts("ray-worker-2") == before + 1, "Docker's restart policy brought it back"
+    print(f"worker container running again after {took:.1f} s")
+    check = check_passes()  # waits for the restarted node, never sees "4 nodes alive"
+    assert sorted(node["node_name"] for node in check["nodes"]) == NODES
+    assert sorted(alive_nodes()) == NODES
+
+
+@pytest.fixture
+def detached_actor(healthy_cluster):
+    """A detached named actor on worker 1, created through the Jobs API before a fault."""
+    worker = node_ids(run_runner("status").summary)["ray-worker-1@localhost"]
+    job = submit_job(ACTOR_JOB.format(node_id=worker))
+    assert job["status"] == "SUCCEEDED", job["logs"][-2000:]
+    assert actor_report(job) == {"count": 1, "node": worker}
+    return job["job_id"], worker
+
+
+def test_a_crashed_head_with_fault_tolerance_keeps_workers_actors_and_jobs(detached_actor):
+    job_before, worker = detached_actor
+    ids = alive_nodes()
+    workers_before = {name: restarts(name) for name in ("ray-worker-1", "ray-worker-2")}
+    crash("ray-head")
+    took, nodes = wait_for(all_alive, 60)
+    assert nodes, f"the cluster was not whole again within 60 s: {alive_nodes()}"
+    print(f"every node ALIVE again {took:.1f} s after the head crashed")
+    assert restarts("ray-head") >= 1
+    assert {name: restarts(name) for name in workers_before} == workers_before, "the workers did not restart"
+    assert {name: nodes[name] for name in NODES[1:]} == {name: ids[name] for name in NODES[1:]}, "same node ids"
+    assert nodes["ray-head@localhost"] != ids["ray-head@localhost"]
+    answer = submit_job(ACTOR_ASK)
+    assert actor_report(answer) == {"count": 2, "node": worker}, answer["logs"][-2000:]
+    assert job_before in jobs(), "the Jobs API still lists the jobs from before the crash"
+    check_passes()
+
+
+def test_a_crashed_head_without_fault_tolerance_restarts_the_workers_and_heals(healthy_cluster, mirror_vars):
+    switched = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_gcs_fault_tolerance": False}))
+    assert switched.rc == 0, switched.stderr[-3000:]
+    assert "ray-redis" not in cluster_containers(), "switched off, the GCS store is gone"
+    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode != 0, "and its data too"
+    workers_before = {name: restarts(name) for name in ("ray-worker-1", "ray-worker-2")}
+    crash("ray-head")
+    took, nodes = wait_for(lambda: all_alive() if all(restarts(name) > count for name, count in workers_before.items())
+                           else None, 180, interval=2)
+    assert nodes, f"not whole again within 180 s: {alive_nodes()}"
+    print(f"without fault tolerance every worker restarted; all ALIVE again {took:.1f} s after the head crashed")
+    check_passes()
+    back = run_runner("site", "-e", mirror_vars)
+    assert back.rc == 0 and "ray-redis" in cluster_containers(), back.stderr[-3000:]
+
+
+def test_the_engine_restarted_brings_every_container_back(healthy_cluster):
+    before = cluster_containers()
+    lab.restart_engine()
+    took, nodes = wait_for(all_alive, 120, interval=2)
+    assert nodes, f"not whole again within 120 s of the engine's restart: {alive_nodes()}"
+    print(f"every node ALIVE again {took:.1f} s after the engine was back")
+    after = cluster_containers()
+    assert {name: cid for name, (cid, _) in after.items()} == {name: cid for name, (cid, _) in before.items()}
+    check_passes()
+
+
+def test_two_site_runs_at_once_the_second_waits_and_nothing_is_half_done(healthy_cluster, mirror_vars):
+    """The first run recreates every node (a new environment variable); the second, started while the
+    first works, waits for it and then puts the environment back. A third that may not wait is refused."""
+    changed = json.dumps({"ray_cluster_env": {"E2E_PARALLEL": "1"}})
+    first = subprocess.Popen([sys.executable, str(ROOT / "runner.py"), "site", "-e", mirror_vars, "-e", changed,
+                              "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    refused = run_runner("site", "-e", mirror_vars, "--lock-timeout", "0")
+    assert refused.rc == 2 and "runner.py site (pid" in refused.stderr and "is still running" in refused.stderr
+    second = run_runner("site", "-e", mirror_vars)
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-3000:]
+    assert json.loads(out)["changed"] > 0
+    assert second.rc == 0, second.stderr[-3000:]
+    assert "waiting for runner.py site" in second.stderr
+    assert second.summary["changed"] > 0, "the second run did its own work after the first"
+    for name in cluster_containers():
+        assert not any(var.startswith("E2E_PARALLEL=") for var in inspect(name)["Config"]["Env"]), name
+    check_passes()
