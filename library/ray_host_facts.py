@@ -16,16 +16,23 @@ options: {}
 RETURN = r"""
 ansible_facts:
   description: "ray_host: {cpus, mem_total (bytes), kernel_release, wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name),
-    nofile_hard (hard limit of open files)}"
+    nofile_hard (hard limit of open files), wsl_conf (/etc/wsl.conf's text, '' when absent), windows_profile (the
+    Windows user's profile as a Linux path, '' when Windows interop is not there), wslconfig (its .wslconfig's text),
+    docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the Docker engine's
+    OperatingSystem, e.g. 'Docker Desktop'; '' when no engine answers)}"
   type: dict
   returned: always
 """
 
 import math
 import os
+import re
 import resource
+import shutil
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.docker_engine_api import EngineClient, EngineError
 
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
 
@@ -84,6 +91,50 @@ def wsl_version(kernel_release):
     return 2 if ("wsl2" in release or "microsoft-standard" in release) else 1
 
 
+CMD_EXE = "/mnt/c/Windows/System32/cmd.exe"
+DESKTOP_INTEGRATION = "/mnt/wsl/docker-desktop"
+
+
+def automount_root(wsl_conf):
+    """[automount] root from /etc/wsl.conf (default /mnt/)."""
+    section = ""
+    for line in wsl_conf.splitlines():
+        header = re.match(r"^\s*\[([^\]]+)\]", line)
+        if header:
+            section = header.group(1).strip().lower()
+        elif section == "automount" and re.match(r"^\s*root\s*=", line, re.IGNORECASE):
+            return line.split("=", 1)[1].split("#", 1)[0].strip()
+    return "/mnt/"
+
+
+def windows_profile(wsl_conf):
+    """%USERPROFILE% of the Windows user, as this distro sees it (/mnt/c/Users/<name>); '' without interop.
+
+    cmd.exe runs from a Windows folder: started from a Linux one it warns about UNC paths."""
+    root = "/" + automount_root(wsl_conf).strip("/") + "/" if automount_root(wsl_conf).strip("/") else "/"
+    cmd = next((path for path in (CMD_EXE.replace("/mnt/", root, 1), shutil.which("cmd.exe")) if path and os.path.exists(path)), None)
+    if not cmd:
+        return ""
+    try:
+        out = subprocess.run([cmd, "/c", "echo %USERPROFILE%"], capture_output=True, text=True, timeout=20,
+                             cwd=os.path.dirname(cmd)).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    match = re.match(r"^([A-Za-z]):[\\/]*(.*)$", out.strip())
+    if not match:
+        return ""
+    rest = match.group(2).replace("\\", "/").strip("/")
+    return f"{root}{match.group(1).lower()}" + (f"/{rest}" if rest else "")
+
+
+def engine_os():
+    """What the engine on the default socket says it runs on ('Docker Desktop' for Desktop's), or ''."""
+    try:
+        return (EngineClient(timeout=5).info() or {}).get("OperatingSystem") or ""
+    except (EngineError, ValueError):
+        return ""
+
+
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     kernel_release = read("/proc/sys/kernel/osrelease")
@@ -97,7 +148,13 @@ def main():
         "init": read("/proc/1/comm"),
         # What a container's nofile ulimit may not exceed where root lacks CAP_SYS_RESOURCE (`ulimit -Hn`).
         "nofile_hard": nofile_hard(),
+        "wsl_conf": read("/etc/wsl.conf"),
+        "docker_desktop_integration": os.path.isdir(DESKTOP_INTEGRATION)
+        or os.path.realpath(shutil.which("docker") or "").startswith(DESKTOP_INTEGRATION),
     }
+    facts["engine_os"] = engine_os()
+    facts["windows_profile"] = windows_profile(facts["wsl_conf"])
+    facts["wslconfig"] = read(os.path.join(facts["windows_profile"], ".wslconfig")) if facts["windows_profile"] else ""
     module.exit_json(changed=False, ansible_facts={"ray_host": facts})
 
 

@@ -23,3 +23,11 @@ def test_playbook_syntax(playbook):
     result = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", str(playbook)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("inventory", ["example-multihost.yml", "example-windows-lab.yml"])
+def test_site_syntax_with_the_example_inventories(inventory):
+    """The Windows plays have hosts only with a Windows inventory: check them with the example's."""
+    result = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(ROOT / "inventory" / inventory),
+                             str(ROOT / "playbooks" / "site.yml")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,189 @@
+"""Windows PCs, as far as this machine can run them: the Linux side of both journeys, on lab hosts.
+
+No Windows runs here, so three things are stand-ins, set up by this module and said so:
+- Docker Desktop's engine: a real dockerd in a lab host that reports itself as "Docker Desktop" (dockerd
+  takes its OperatingSystem from /etc/os-release), reads the Windows user's daemon.json under a
+  /mnt/c tree (as Desktop reads %USERPROFILE%\\.docker\\daemon.json), next to Desktop's WSL integration
+  folder (/mnt/wsl/docker-desktop);
+- Windows interop: /mnt/c/Windows/System32/cmd.exe is a script that answers `echo %USERPROFILE%` as
+  cmd.exe does (C:\\Users\\lab, CRLF);
+- `docker desktop restart`: docker_desktop_restart_command points at a script that restarts that dockerd.
+What is not stand-in: the project's detection, the daemon.json merge, the restart-only-when-changed rule,
+the pull through the mirror, the cluster and its check, the refusal of Desktop in a multi-host cluster,
+and on the second journey /etc/wsl.conf's merge and sshd moving to the distribution's own port, through
+which the cluster is then deployed. The Windows side itself (the wsl2 role) is covered by lint, syntax
+checks and the unit tests of its logic only.
+"""
+
+import json
+
+import pytest
+import yaml
+
+from tests import lab
+
+from .conftest import run_runner
+
+DESKTOP = "raylab-host-0"
+PROFILE = "/mnt/c/Users/lab"
+WINDOWS_DAEMON_JSON = f"{PROFILE}/.docker/daemon.json"
+# What Docker Desktop writes by default (Settings > Docker Engine).
+DESKTOP_DEFAULTS = {"builder": {"gc": {"defaultKeepStorage": "20GB", "enabled": True}}, "experimental": False}
+STANDIN_DOCKERD = ["dockerd", "--pidfile", "/var/run/docker.pid", "--config-file", WINDOWS_DAEMON_JSON]
+RESTART_STANDIN = "/usr/local/bin/desktop-standin"
+
+
+def sh(host, script, check=True):
+    return lab.host_exec(host, "sh", "-c", script, check=check)
+
+
+def write(host, path, content, mode="644"):
+    """A file in a lab host, its content taken literally (a quoted heredoc: no shell expansion)."""
+    sh(host, f"mkdir -p $(dirname {path}) && cat > {path} <<'RAYLAB_EOF'\n{content}RAYLAB_EOF\nchmod {mode} {path}")
+
+
+def dockerd_pid(host):
+    return sh(host, "cat /var/run/docker.pid", check=False).stdout.strip()
+
+
+def start_standin_engine(host):
+    sh(host, "start-stop-daemon --start --background --oknodo --pidfile /var/run/docker.pid "
+             f"--output /var/log/dockerd.log --exec /usr/sbin/dockerd -- {' '.join(STANDIN_DOCKERD[1:])}")
+    lab.wait_until(lambda: sh(host, "docker info >/dev/null 2>&1", check=False).returncode == 0, 60,
+                   f"the stand-in Desktop engine on {host} did not answer")
+
+
+def make_desktop_host(host):
+    """A lab host that looks, from inside, like a WSL distribution with Docker Desktop's integration."""
+    sh(host, "sed -i 's/^PRETTY_NAME=.*/PRETTY_NAME=\"Docker Desktop\"/' /etc/os-release")
+    sh(host, "mkdir -p /mnt/wsl/docker-desktop")
+    # cmd.exe answers `echo %USERPROFILE%` with a Windows path and CRLF.
+    write(host, "/mnt/c/Windows/System32/cmd.exe", "#!/bin/sh\nprintf 'C:\\\\Users\\\\lab\\r\\n'\n", "755")
+    write(host, WINDOWS_DAEMON_JSON, json.dumps(DESKTOP_DEFAULTS, indent=2) + "\n")
+    # `docker desktop version` / `docker desktop restart`, as Desktop 4.37+ answers them.
+    script = ("#!/bin/sh\n[ \"$1\" = desktop ] || exit 2\ncase \"$2\" in\n  version) echo 'Docker Desktop 4.50.0 (stand-in)';;\n"
+              "  restart) start-stop-daemon --stop --retry TERM/30/KILL/5 --pidfile /var/run/docker.pid;\n"
+              f"    start-stop-daemon --start --background --pidfile /var/run/docker.pid --output /var/log/dockerd.log "
+              f"--exec /usr/sbin/dockerd -- {' '.join(STANDIN_DOCKERD[1:])};;\n  *) exit 2;;\nesac\n")
+    write(host, RESTART_STANDIN, script, "755")
+    start_standin_engine(host)
+
+
+def windows_daemon_json(host):
+    return sh(host, f"cat {WINDOWS_DAEMON_JSON}").stdout
+
+
+@pytest.fixture(scope="module")
+def hosts():
+    lab.remove_hosts()
+    inventory = lab.ensure_hosts(3)
+    yield yaml.safe_load(inventory.read_text())
+    lab.remove_hosts()
+
+
+def inventory_file(tmp_path, lab_inventory, head, workers=(), host_vars=None, name="inventory.yml"):
+    """An inventory of some lab hosts (the lab's connection settings and mirror), with extra host vars."""
+    children = lab_inventory["all"]["children"]
+    every = {**children["ray_head"]["hosts"], **(children["ray_workers"].get("hosts") or {})}
+    entry = lambda host: {**every[host], **(host_vars or {}).get(host, {})}  # noqa: E731
+    data = {"all": {"vars": lab_inventory["all"]["vars"], "children": {
+        "ray_head": {"hosts": {head: entry(head)}},
+        "ray_workers": {"hosts": {host: entry(host) for host in workers}}}}}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def desktop(hosts):
+    make_desktop_host(DESKTOP)
+    return {"docker_desktop_restart_command": [RESTART_STANDIN, "desktop", "restart"], "ray_node_count": 2}
+
+
+def test_docker_desktop_gets_the_mirror_in_its_windows_daemon_json_and_runs_the_cluster(hosts, desktop, tmp_path):
+    pid = dockerd_pid(DESKTOP)
+    inventory = inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop})
+    result = run_runner("site", "-i", inventory)
+    assert result.rc == 0, result.stderr[-4000:]
+    assert result.summary["platforms"] == {DESKTOP: "Docker Desktop"}
+    assert f"{DESKTOP}: Docker Desktop" in result.stderr
+    merged = json.loads(windows_daemon_json(DESKTOP))
+    assert merged["registry-mirrors"] == hosts["all"]["vars"]["docker_registry_mirrors"]
+    assert {key: merged[key] for key in DESKTOP_DEFAULTS} == DESKTOP_DEFAULTS, "Desktop's own keys stay"
+    assert sh(DESKTOP, "test -e /etc/docker/daemon.json", check=False).returncode != 0, "no daemon.json beside Desktop"
+    assert dockerd_pid(DESKTOP) != pid, "Desktop was restarted to read its changed daemon.json"
+    mirrors = sh(DESKTOP, "docker info --format '{{json .RegistryConfig.Mirrors}}'").stdout
+    assert hosts["all"]["vars"]["docker_registry_mirrors"][0] in mirrors
+    check = result.summary["check"]
+    assert check["passed"] and check["nodes_alive"] == 2, "a single-PC cluster on a bridge network"
+
+
+def test_a_second_run_on_docker_desktop_restarts_nothing(hosts, desktop, tmp_path):
+    pid, content = dockerd_pid(DESKTOP), windows_daemon_json(DESKTOP)
+    result = run_runner("site", "-i", inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop}))
+    assert result.rc == 0 and result.summary["changed"] == 0, result.stderr[-3000:]
+    assert dockerd_pid(DESKTOP) == pid and windows_daemon_json(DESKTOP) == content
+
+
+def test_an_invalid_windows_daemon_json_is_never_overwritten(hosts, desktop, tmp_path):
+    original = windows_daemon_json(DESKTOP)
+    broken = '{"registry-mirrors": ["http://x:5000"],\n'
+    sh(DESKTOP, f"printf '%s' '{broken}' > {WINDOWS_DAEMON_JSON}")
+    try:
+        result = run_runner("docker", "-i", inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop}))
+        assert result.rc == 1
+        assert f"{WINDOWS_DAEMON_JSON} is not valid JSON" in result.stderr and "Nothing was changed" in result.stderr
+        assert windows_daemon_json(DESKTOP) == broken
+    finally:
+        write(DESKTOP, WINDOWS_DAEMON_JSON, original)
+
+
+def test_docker_desktop_in_a_cluster_of_several_hosts_is_refused(hosts, desktop, tmp_path):
+    inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DESKTOP], host_vars={DESKTOP: desktop})
+    before = sh("raylab-host-1", "pgrep -x dockerd", check=False).returncode
+    result = run_runner("site", "-i", inventory)
+    assert result.rc == 1
+    assert f"{DESKTOP} runs Docker Desktop, whose host network is Desktop's own VM" in result.stderr
+    assert "Nothing was changed" in result.stderr
+    assert sh("raylab-host-1", "pgrep -x dockerd", check=False).returncode == before, "the other host was not touched"
+
+
+def test_docker_desktop_not_running_is_said_and_nothing_is_installed(hosts, desktop, tmp_path):
+    sh(DESKTOP, "start-stop-daemon --stop --retry TERM/30/KILL/5 --pidfile /var/run/docker.pid")
+    try:
+        result = run_runner("docker", "-i", inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop}))
+        assert result.rc == 1
+        assert "Docker Desktop is installed" in result.stderr and "start Docker Desktop on Windows" in result.stderr
+        assert sh(DESKTOP, "pgrep -x dockerd", check=False).returncode != 0, "no engine was started beside Desktop"
+    finally:
+        start_standin_engine(DESKTOP)
+
+
+DISTRO = "raylab-host-2"
+USERS_WSL_CONF = "[user]\ndefault=ann\n\n[network]\nhostname=pc2-ubuntu  # my PC\n"
+
+
+def test_a_windows_pcs_distribution_joins_through_its_own_ssh_port(hosts, tmp_path):
+    """Journey 2's Linux half: the distribution's /etc/wsl.conf merged, sshd moved to port 2222, then the
+    cluster deployed through that port. The first step reaches it on port 22, standing in for the Windows
+    side's bootstrap through wsl.exe."""
+    write(DISTRO, "/etc/wsl.conf", USERS_WSL_CONF)
+    distro_vars = {"wsl_distro_applies": True, "wsl_distro_ssh_port": 2222}
+    first = inventory_file(tmp_path, hosts, "raylab-host-1", [DISTRO], host_vars={DISTRO: distro_vars}, name="first.yml")
+    result = run_runner("wsl", "-i", first)
+    assert result.rc == 0, result.stderr[-4000:]
+    conf = sh(DISTRO, "cat /etc/wsl.conf").stdout
+    assert "default=ann" in conf and "hostname=pc2-ubuntu  # my PC" in conf, "the user's keys and comment stay"
+    assert "[boot]\nsystemd=true" in conf
+    assert f"NOTE {DISTRO}: /etc/wsl.conf changed (boot.systemd)" in result.stderr
+    assert lab.wait_until(lambda: sh(DISTRO, "ss -ltn | grep -q ':2222 '", check=False).returncode == 0, 20,
+                          "sshd did not move to port 2222")
+    through_2222 = {DISTRO: {**distro_vars, "ansible_port": 2222}}
+    inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DISTRO], host_vars=through_2222, name="lab.yml")
+    deployed = run_runner("site", "-i", inventory)
+    assert deployed.rc == 0, deployed.stderr[-4000:]
+    check = deployed.summary["check"]
+    assert check["passed"] and sorted(node["node_name"] for node in check["nodes"]) == \
+        ["ray-head@raylab-host-1", f"ray-worker-1@{DISTRO}"]
+    again = run_runner("site", "-i", inventory)
+    assert again.rc == 0 and again.summary["changed"] == 0, again.stderr[-3000:]
