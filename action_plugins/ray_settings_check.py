@@ -20,6 +20,7 @@ if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this fold
 
 from raydeploy import settings as checks  # noqa: E402
 from raydeploy.resources import host_resources  # noqa: E402
+from raydeploy.wsl import wslconfig_memory_advice  # noqa: E402
 
 DOCUMENTATION = r"""
 action: ray_settings_check
@@ -99,6 +100,9 @@ def cross_check(values, facts, nodes):
                 errors.append(f"the Ray nodes' resources cannot be computed: {exc}")
         else:
             errors += resources["errors"]
+            if facts.get("wsl") and resources.get("memory_errors"):
+                errors.append(wslconfig_memory_advice(facts["mem_total"], resources["host"]["min_memory"],
+                                                      facts.get("wslconfig", "")))
     return errors, resources
 
 
@@ -126,12 +130,17 @@ class ActionModule(ActionBase):
             "facts": {"type": "dict", "default": {}},
         })
         roles = args["roles"] or sorted(path.parent.parent.name for path in Path(args["roles_path"]).glob("*/meta/validation.yml"))
+        host = (task_vars or {}).get("inventory_hostname", "")
+        groups = (task_vars or {}).get("groups") or {}
         specs, rules, defaults = {}, {}, {}
         for role in roles:
             options, role_rules, role_defaults = self._role_files(args["roles_path"], role)
-            specs.update(options)
-            rules.update(role_rules)
-            defaults.update(role_defaults)
+            defaults.update(role_defaults)  # every role's defaults, for templating
+            # A role's variables are checked on the hosts it runs on: its _hosts groups, else the Ray hosts.
+            applies_to = role_rules.pop("_hosts", None) or ["ray_head", "ray_workers"]
+            if any(host in (groups.get(group) or []) for group in applies_to):
+                specs.update(options)
+                rules.update(role_rules)
         # Role defaults are the lowest layer: whatever the inventory, group_vars or -e set wins.
         variables = dict(defaults)
         variables.update(task_vars or {})

@@ -114,7 +114,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    mirror = json.dumps({"docker_registry_mirrors": [lab.ensure_up()]})
+    mirror = json.dumps(lab.deploy_vars(lab.ensure_up()))
     figures = {}
 
     def record(label, values):

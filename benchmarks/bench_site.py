@@ -23,6 +23,14 @@ sys.path.insert(0, str(ROOT))
 from tests import lab  # noqa: E402  (the lab needs the project root on sys.path)
 
 
+def defaults_of(role):
+    """A role's defaults (plain values only), for the image names."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+    return {key: value for key, value in data.items() if isinstance(value, str) and "{{" not in value}
+
+
 def timed(cmd, **kw):
     started = time.monotonic()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
@@ -33,9 +41,11 @@ def docker(*args):
     subprocess.run(["docker", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def clean(image):
-    """No cluster of either kind, no Ray image on the engine, and a freshly started engine."""
-    subprocess.run([sys.executable, "runner.py", "down"], cwd=ROOT, capture_output=True)
+def clean(image, services=()):
+    """No cluster of either kind, none of its images or data on the engine, and a freshly started engine."""
+    subprocess.run([sys.executable, "runner.py", "down", "-e", "ray_monitoring_purge=true"], cwd=ROOT, capture_output=True)
+    for service in services:
+        docker("rmi", "-f", service)
     names = subprocess.run(["docker", "ps", "-aq", "--filter", "label=plainbench=1"], capture_output=True, text=True).stdout.split()
     if names:
         docker("rm", "-f", *names)
@@ -51,15 +61,22 @@ def main():
     mirror = lab.ensure_up()
     repository, tag, _ = lab.pinned_image()
     image = f"{repository}:{tag}"
-    site = [sys.executable, "runner.py", "site", "-e", json.dumps({"docker_registry_mirrors": [mirror]})]
+    site = [sys.executable, "runner.py", "site", "-e", json.dumps(lab.deploy_vars(mirror))]
     subprocess.run(site, cwd=ROOT, check=True, capture_output=True)  # engine configured, token made
     shm = subprocess.run(["docker", "inspect", "-f", "{{.HostConfig.ShmSize}}", "ray-head"],
                          capture_output=True, text=True, check=True).stdout.strip()
     env = dict(os.environ, IMAGE=image, TOKEN_FILE="/etc/ray-docker/ray/auth_token", SHM=shm)
     figures = {"plain script, cold": [], "plain script, re-run": [], "runner.py site, cold": [],
-               "runner.py site, no-op re-run": [], "  same, check job forced": [], "runner.py check (job)": []}
+               "runner.py site, no-op re-run": [], "  same, check job forced": [], "runner.py check (job)": [],
+               "site cold, no monitoring": [], "site no-op, no monitoring": [],
+               "site cold, no monitoring, no FT": []}
+    # What head fault tolerance (Redis) and monitoring (Prometheus; Grafana where the mirror has it) add.
+    services = [value for name, value in defaults_of("ray").items()
+                if name in ("ray_gcs_redis_image", "ray_prometheus_image", "ray_grafana_image")]
+    no_monitoring = site + ["-e", "ray_monitoring_enabled=false"]
+    no_extras = no_monitoring + ["-e", "ray_gcs_fault_tolerance=false"]
     for _ in range(args.rounds):
-        clean(image)
+        clean(image, services)
         figures["plain script, cold"].append(timed(["bash", "benchmarks/plain_docker_run.sh"], env=env))
         # The plain script cannot re-run: `docker run` refuses existing names. Its re-run is remove + run.
         names = subprocess.run(["docker", "ps", "-aq", "--filter", "label=plainbench=1"], capture_output=True, text=True).stdout.split()
@@ -68,13 +85,18 @@ def main():
         docker("network", "rm", "plainbench")
         subprocess.run(["bash", "benchmarks/plain_docker_run.sh"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         figures["plain script, re-run"].append(time.monotonic() - started)
-        clean(image)
+        clean(image, services)
         figures["runner.py site, cold"].append(timed(site))
         figures["runner.py site, no-op re-run"].append(timed(site))
         # site reuses the verdict of the check that passed on these very nodes; this is the cost when it may not
         figures["  same, check job forced"].append(timed(site + ["-e", "ray_check_reuse_verdict=false"]))
         figures["runner.py check (job)"].append(timed([sys.executable, "runner.py", "check"]))
-    clean(image)
+        clean(image, services)
+        figures["site cold, no monitoring"].append(timed(no_monitoring))
+        figures["site no-op, no monitoring"].append(timed(no_monitoring))
+        clean(image, services)
+        figures["site cold, no monitoring, no FT"].append(timed(no_extras))
+    clean(image, services)
     medians = {name: statistics.median(values) for name, values in figures.items()}
     print(f"{'scenario':<32} {'seconds':>8}   (median of {args.rounds})")
     for name, value in medians.items():
@@ -83,6 +105,12 @@ def main():
     print(f"\ncold site / plain script: {ratio:.2f}x (target <= 1.5x)")
     print(f"no-op re-run: {medians['runner.py site, no-op re-run']:.1f} s (target < 10 s); "
           f"{medians['  same, check job forced']:.1f} s when the check job runs anyway")
+    print(f"monitoring adds {medians['runner.py site, cold'] - medians['site cold, no monitoring']:+.1f} s to a cold site, "
+          f"{medians['runner.py site, no-op re-run'] - medians['site no-op, no monitoring']:+.1f} s to a no-op re-run; "
+          f"head fault tolerance adds {medians['site cold, no monitoring'] - medians['site cold, no monitoring, no FT']:+.1f} s "
+          "to a cold site")
+    # Leave the default deployment in place.
+    subprocess.run(site, cwd=ROOT, check=True, capture_output=True)
 
 
 if __name__ == "__main__":

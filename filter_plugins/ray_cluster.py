@@ -5,8 +5,14 @@ and the exact `ray start` command: all derived from inventory variables alone, s
 play (deploy, check, status, down) computes the same answer without facts from earlier runs.
 """
 
-import hashlib
-import json
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
+    sys.path.insert(0, PROJECT_ROOT)
+
+from raydeploy.specs import SPEC_LABEL, with_spec_digest  # noqa: E402
 
 try:
     from ansible.errors import AnsibleFilterError
@@ -105,6 +111,40 @@ def ray_reachability_problems(head_host, unreachable, failed, require_all=False)
     return problems
 
 
+def _probe(hostvars, host):
+    try:
+        return (hostvars.get(host) or {}).get("ray_host") or {}
+    except Exception:  # a host outside this run has no facts to template
+        return {}
+
+
+def ray_docker_desktop_hosts(hosts, hostvars):
+    """Hosts whose engine is Docker Desktop's (it says so), or whose Desktop integration is there while no
+    engine answers (Desktop not started)."""
+    found = []
+    for host in hosts or []:
+        facts = _probe(hostvars, host)
+        if facts.get("engine_os") == "Docker Desktop" or (facts.get("docker_desktop_integration") and not facts.get("engine_os")):
+            found.append(host)
+    return found
+
+
+def ray_platforms(hosts, hostvars):
+    """{host: 'WSL2, Docker Desktop'} for the hosts worth naming in the recap (WSL, Docker Desktop)."""
+    platforms = {}
+    desktop = set(ray_docker_desktop_hosts(hosts, hostvars))
+    for host in hosts or []:
+        facts = _probe(hostvars, host)
+        parts = [f"WSL{facts['wsl_version']}"] if facts.get("wsl") else []
+        if host in desktop:
+            parts.append("Docker Desktop")
+        elif facts.get("wsl"):
+            parts.append("Docker Engine in the distribution")
+        if parts:
+            platforms[host] = ", ".join(parts)
+    return platforms
+
+
 def ray_node_addresses(hosts, hostvars):
     """{host: the address its Ray node advertises with host networking} ('' when unknown)."""
     addresses = {}
@@ -201,7 +241,6 @@ def ray_start_command(node, head_address, options):
     return command
 
 
-SPEC_LABEL = "ray-docker.spec"
 # What the digest covers besides docker_container's parameters, as labels, so that `--diff` shows
 # a new image behind the same tag or a new token, not only a new digest.
 IMAGE_LABEL = "ray-docker.image-id"
@@ -233,7 +272,8 @@ def ray_container_spec(node, settings):
         "shm_size": str(int(node["shm_bytes"])),
         # Held by its container, not by the host's OOM killer: Ray memory + object store + Ray's processes.
         "memory": str(int(node["memory_limit"])),
-        "env": {str(key): str(value) for key, value in sorted((settings.get("env") or {}).items())},
+        "env": {str(key): str(value) for key, value in sorted({**(settings.get("env") or {}),
+                                                               **((settings.get("head_env") or {}) if head else {})}.items())},
         "mounts": [{"type": "bind", "source": settings["token_source"], "target": settings["token_target"], "read_only": True}],
         "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
                    "ray-docker.node": node["node_name"], IMAGE_LABEL: settings.get("image_id") or "",
@@ -276,14 +316,6 @@ def ray_container_spec(node, settings):
             # (seen every 20-55 s): check every 5 s so it restarts and rejoins soon after the head.
             spec["env"]["RAY_raylet_liveness_self_check_interval_ms"] = str(NO_FT_LIVENESS_CHECK_MS)
     return with_spec_digest(spec, node["role"])
-
-
-def with_spec_digest(spec, role):
-    """The spec with its digest label (over every docker_container parameter), and its role for the play."""
-    spec = dict(spec, labels={key: value for key, value in spec["labels"].items() if key != SPEC_LABEL})
-    spec["labels"][SPEC_LABEL] = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
-    spec["role"] = role  # for the play's ordering; not a docker_container parameter
-    return spec
 
 
 def ray_redis_spec(settings):
@@ -346,6 +378,8 @@ class FilterModule:
             "ray_node_addresses": ray_node_addresses,
             "ray_probe_outcome": ray_probe_outcome,
             "ray_reachability_problems": ray_reachability_problems,
+            "ray_docker_desktop_hosts": ray_docker_desktop_hosts,
+            "ray_platforms": ray_platforms,
             "ray_node_plan": ray_node_plan,
             "ray_dashboard_url": ray_dashboard_url,
             "ray_container_spec": ray_container_spec,

@@ -11,9 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 VERBS = {
     "site": ("site.yml", "everything: preflight, Docker engine, image, cluster, check"),
     "preflight": ("preflight.yml", "validate the inventory and settings only"),
+    "wsl": ("wsl.yml", "Windows PCs: WSL2, the distribution, its network; WSL distributions: wsl.conf, sshd"),
     "docker": ("docker.yml", "Docker engine and registry mirrors"),
     "image": ("image.yml", "pull the pinned Ray image on every host"),
     "cluster": ("cluster.yml", "start the Ray head and workers, wait until all are alive"),
+    "monitoring": ("monitoring.yml", "Prometheus and Grafana on the monitoring host"),
     "check": ("check.yml", "Ray task/actor check of every node through the Jobs API"),
     "status": ("status.yml", "nodes, resources and dashboard URL of the running cluster"),
     "down": ("down.yml", "remove the cluster's containers (images and engine stay)"),

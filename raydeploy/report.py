@@ -109,9 +109,12 @@ def summarize(stats, artifact_data, progress, rc, status):
         "changed": sum(h["changed"] for h in hosts.values()),
         "hosts": hosts,
         "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
+        "platforms": artifact_data.get("ray_platforms") or {},
+        "wsl_restart_needed": artifact_data.get("wsl_restart_needed") or {},
         "check": artifact_data.get("ray_check") or progress.results.get("check"),
         "cluster": artifact_data.get("ray_status"),
         "dashboard_url": artifact_data.get("ray_dashboard_url"),
+        "monitoring": artifact_data.get("ray_monitoring_urls") or {},
         "failures": failures,
         "elapsed_seconds": round(progress.elapsed(), 1),
     }
@@ -124,6 +127,11 @@ def print_recap(summary, stream=sys.stderr):
               f"unreachable={counts['unreachable']}", file=stream)
     for failure in summary["failures"]:
         print(f"  FAILED {failure['host']}: {failure['task']}: {failure['msg']}", file=stream)
+    for host, platform in sorted((summary.get("platforms") or {}).items()):
+        print(f"  {host}: {platform}", file=stream)
+    for host, keys in sorted((summary.get("wsl_restart_needed") or {}).items()):
+        print(f"  NOTE {host}: /etc/wsl.conf changed ({', '.join(keys)}); WSL applies it when the distribution "
+              "starts again: run `wsl --shutdown` in Windows (PowerShell), then open the distribution", file=stream)
     for skipped in summary.get("skipped_hosts") or []:
         print(f"  SKIPPED {skipped['host']}: does not answer ({skipped['msg']}); its Ray node was left out of this run",
               file=stream)
@@ -137,6 +145,8 @@ def print_recap(summary, stream=sys.stderr):
         print(format_status(cluster), file=stream)
     if summary.get("dashboard_url"):
         print(f"  dashboard: {summary['dashboard_url']}", file=stream)
+    for name, url in sorted((summary.get("monitoring") or {}).items()):
+        print(f"  {name}: {url}", file=stream)
     print(f"  {summary['status']} in {summary['elapsed_seconds']} s", file=stream, flush=True)
 
 

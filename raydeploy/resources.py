@@ -175,8 +175,13 @@ def split(nodes, settings):
              memory_limit=limits[i], shm_bytes=shm, object_store_bytes=object_store)
         for i, node in enumerate(nodes)
     ]
+    # The least RAM this plan fits in: what a WSL2 user must give the WSL VM.
+    min_memory = reserved + sum(object_store + SYSTEM_MEMORY[role] + (int(explicit[i]) if explicit[i] is not None else MIN_TASK_MEMORY)
+                                for i, role in enumerate(roles))
     return {
         "nodes": planned,
         "errors": errors,
-        "host": {"host": host, "cpus": cpus, "gpus": gpus, "mem_total": mem_total, "reserved_memory": reserved},
+        "memory_errors": any("MiB" in error for error in errors),
+        "host": {"host": host, "cpus": cpus, "gpus": gpus, "mem_total": mem_total, "reserved_memory": reserved,
+                 "min_memory": min_memory},
     }

@@ -48,7 +48,7 @@ def mirror():
 
 @pytest.fixture(scope="session")
 def mirror_vars(mirror):
-    return json.dumps({"docker_registry_mirrors": [mirror]})
+    return json.dumps(lab.deploy_vars(mirror))
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ BAD = {
         "docker_dockerd_pidfile": "docker.pid", "docker_dockerd_logfile": "logs/dockerd.log",
         "docker_registry_mirrors": ["mirror.example:5000/path"], "docker_insecure_registries": ["http://mirror:5000"],
         "docker_daemon_options": {"Log Driver": "json-file"}, "docker_daemon_config_file": "daemon.json",
-        "docker_ready_timeout": 0,
+        "docker_ready_timeout": 0, "docker_desktop_daemon_config_file": "daemon.json",
+        "docker_desktop_restart_command": ["docker desktop", "restart"], "docker_desktop_ready_timeout": 0,
     },
     "ray": {
         "ray_version": "latest", "ray_image_repository": "Ray Project/ray", "ray_image_tag": "2.60.0 cpu",
@@ -57,7 +58,30 @@ BAD = {
         "ray_check_timeout": 5, "ray_check_node_wait": -1, "ray_check_verdict_file": "verdict.json",
         "ray_check_reuse_verdict": "sometimes",
     },
+    "wsl_distro": {
+        "wsl_distro_applies": "perhaps", "wsl_distro_conf": {"1boot": {"systemd": True}},
+        "wsl_distro_conf_file": "wsl.conf", "wsl_distro_ssh_port": 70000,
+    },
+    "wsl2": {
+        "wsl2_distro_host": "pc one", "wsl2_msi_version": "latest", "wsl2_msi_url": "github.com/microsoft/WSL",
+        "wsl2_msi_sha256": "abc", "wsl2_msi_file": "/no/such/wsl.msi", "wsl2_distribution": "Ubuntu 24.04",
+        "wsl2_rootfs_url": "ftp://example/ubuntu.wsl", "wsl2_rootfs_sha256": "z" * 64, "wsl2_rootfs_file": "/no/such.wsl",
+        "wsl2_install_dir": "WSL/ray", "wsl2_download_dir": "downloads", "wsl2_memory": "lots",
+        "wsl2_processors": -2, "wsl2_swap": "some", "wsl2_networking_mode": "bridged",
+        "wsl2_wslconfig_extra": {"wsl 2": {"x": 1}}, "wsl2_ssh_port": 0, "wsl2_ssh_public_key_file": "/no/such/key.pub",
+        "wsl2_boot_task": "at boot", "wsl2_task_logon_type": "interactive", "wsl2_task_password": ["not", "a", "string"],
+        "wsl2_firewall": "open",
+    },
 }
+# The wsl2 role's variables are checked on Windows PCs: that batch adds one (never contacted: the
+# settings check runs on the control node before any connection).
+WINDOWS_PC = """
+all:
+  children:
+    windows_wsl:
+      hosts:
+        pc-1: {ansible_host: 192.0.2.10, ansible_connection: ssh, ansible_shell_type: powershell}
+"""
 
 # Problems no single value shows: each alone, with (part of) the message that must name it.
 CROSS = {
@@ -93,9 +117,9 @@ def test_the_table_covers_every_variable():
     assert {role: names for role, names in missing.items() if names} == {}
 
 
-def refused(extra, healthy_cluster):
+def refused(extra, healthy_cluster, inventories=()):
     before = host_fingerprint()
-    result = run_runner("site", "-e", json.dumps(extra))
+    result = run_runner("site", *(arg for path in inventories for arg in ("-i", str(path))), "-e", json.dumps(extra))
     assert result.rc == 1 and result.summary["status"] == "failed", result.stderr[-3000:]
     assert "Nothing was changed" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -105,11 +129,17 @@ def refused(extra, healthy_cluster):
 
 
 @pytest.mark.parametrize("role", sorted(BAD))
-def test_every_bad_value_of_a_role_is_refused_naming_it(role, healthy_cluster):
-    stderr = refused(BAD[role], healthy_cluster)
+def test_every_bad_value_of_a_role_is_refused_naming_it(role, healthy_cluster, tmp_path):
+    inventories = ()
+    if role == "wsl2":
+        (tmp_path / "windows.yml").write_text(WINDOWS_PC)
+        inventories = (ROOT / "inventory" / "localhost.yml", tmp_path / "windows.yml")
+    stderr = refused(BAD[role], healthy_cluster, inventories)
     named = {name for name in BAD[role] if re.search(rf"\b{name}(=|\[| key )", stderr)}
     assert sorted(set(BAD[role]) - named) == [], stderr[-4000:]
-    assert "Settings refused for host localhost" in stderr
+    assert f"Settings refused for host {'pc-1' if role == 'wsl2' else 'localhost'}" in stderr
+    if role == "wsl2":
+        assert "wsl2_task_password=<hidden>" in stderr, "a secret is never shown"
 
 
 @pytest.mark.parametrize("case", sorted(CROSS))

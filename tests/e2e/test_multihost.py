@@ -6,6 +6,7 @@ In file order: preflight errors on fresh hosts (nothing may change), then a cold
 
 import hashlib
 import json
+import urllib.request
 from datetime import datetime
 
 import pytest
@@ -170,15 +171,26 @@ def test_second_site_changes_and_restarts_nothing(fresh_hosts, deployed):
     assert all_ray_containers(hosts_of(fresh_hosts)) == before
 
 
+def prometheus_targets(inventory):
+    """{instance: health} of the Prometheus on the head's host, as the control node reaches it."""
+    url = f"http://{address(inventory, HEAD)}:9090/api/v1/targets"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as response:
+        return {t["labels"]["instance"]: t["health"] for t in json.loads(response.read())["data"]["activeTargets"]}
+
+
 def test_a_fourth_host_joins_and_nothing_else_restarts(fresh_hosts, deployed):
     before = all_ray_containers(hosts_of(fresh_hosts))
     inventory = lab.ensure_hosts(4)
     result = run_runner("site", "-i", str(inventory))
     assert result.rc == 0, result.stderr[-3000:]
     assert result.summary["check"]["nodes_alive"] == 4 and result.summary["check"]["passed"]
-    assert {host: ray_containers(host) for host in before} == before
-    assert all(result.summary["hosts"][host]["changed"] == 0 for host in before)
+    assert {host: ray_containers(host) for host in before} == before, "Prometheus too: it reloaded its targets"
     assert result.summary["hosts"]["raylab-host-3"]["changed"] > 0
+    # the new node is scraped: Prometheus took the new target by a reload, not a restart
+    new_target = f"{address(inventory, 'raylab-host-3')}:6384"
+    _, targets = wait_for(lambda: (lambda t: t if t.get(new_target) == "up" else None)(prometheus_targets(inventory)), 60)
+    assert targets and targets[new_target] == "up", prometheus_targets(inventory)
 
 
 def test_a_variable_of_one_node_recreates_only_that_container(fresh_hosts, deployed, tmp_path):
@@ -332,4 +344,5 @@ def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):
     check = result.summary["check"]
     assert check["passed"] and check["nodes_alive"] == 2
     assert result.summary["dashboard_url"] == f"http://{address(inventory, HEAD)}:8265"
-    assert set(ray_containers(HEAD)) == {"ray-redis", "ray-head", "ray-worker-1"}, "the GCS store runs beside the head"
+    assert set(ray_containers(HEAD)) == {"ray-redis", "ray-head", "ray-worker-1", "ray-prometheus"}, \
+        "the GCS store and Prometheus run beside the head"

@@ -1,4 +1,5 @@
-"""Test lab: a real Docker engine, a real registry mirror, and a Ray image served by that mirror.
+"""Test lab: a real Docker engine, a real registry mirror, and the images the project pulls (Ray, Redis,
+Prometheus; Grafana when an archive is given) served by that mirror.
 
 Docker Hub is unreachable from the machines this project is tested on, so the lab builds an image that
 mimics the official rayproject/ray where the project relies on it (user ray with uid 1000 and gid 100,
@@ -90,6 +91,7 @@ from .images import (
     ensure_rootfs,
     remove_build_images,
 )
+from .grafana import deploy_vars, serves_grafana
 from .recipes import all_recipes
 from .recipes.ray_image import (
     FALLBACK_IMAGE,
@@ -128,6 +130,8 @@ from .util import (
 )
 
 __all__ = [
+    "deploy_vars",
+    "serves_grafana",
     # util
     "APT_ENV", "REPO_ROOT", "LabError", "apt_install", "cache_dir", "docker_inspect", "ensure_command",
     "locked", "run", "say", "wait_until",

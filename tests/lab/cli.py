@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     description = sys.modules[__package__].__doc__.split("\n")[0]
     parser = argparse.ArgumentParser(prog="python -m tests.lab", description=description)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("up", help="start engine and registry, make the mirror serve the Ray image; "
+    commands.add_parser("up", help="start engine and registry, make the mirror serve the images (Ray, Redis, Prometheus; Grafana when given); "
                         "prints the mirror URL").set_defaults(func=cmd_up)
     hosts = commands.add_parser("hosts", help="run exactly COUNT lab hosts (Debian with sshd and an idle "
                                 "Docker engine); prints the path of their inventory")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .engine import engine_version
 from .images import BASE_IMAGE, DEBIAN_SUITE, ensure_base_image
+from .grafana import serves_grafana
 from .registry import MIRROR_URL
 from .up import ensure_up
 from .util import LabError, cache_dir, docker_inspect, ensure_command, locked, run, say, wait_until
@@ -207,6 +208,8 @@ def write_inventory(cache: Path, addresses: dict[str, str], key: Path, gateway: 
             "ansible_ssh_common_args": SSH_COMMON_ARGS,
             "ansible_python_interpreter": "/usr/bin/python3",
             "docker_registry_mirrors": [f"http://{gateway}:{urllib.parse.urlsplit(MIRROR_URL).port}"],
+            # Grafana only when the lab's mirror serves it (see grafana.py).
+            "ray_monitoring_grafana_enabled": serves_grafana(),
         },
         "children": {
             "ray_head": {"hosts": {name: hosts[name] for name in names[:1]}},

@@ -31,8 +31,8 @@ class Recipe:
     build stages, so their leftovers are pruned) and dockerfile_args are filled in; literal braces
     are written doubled. prepare(cache), when given, runs before the build and returns what goes in
     the build context: {name in the context: file or directory in the cache}, hard-linked there.
-    The check runs as `docker run --rm IMAGE bash -c CHECK` (the image needs bash and no
-    ENTRYPOINT); its output must contain every one of the expected strings."""
+    The check runs as `docker run --rm --entrypoint bash IMAGE -c CHECK` (the image needs bash); its
+    output must contain every one of the expected strings."""
 
     repository: str
     tag: str
@@ -108,7 +108,8 @@ def build_image(ref: str, base: str, recipe: Recipe, files: Mapping[str, Path], 
 
 def check_image(ref: str, recipe: Recipe) -> None:
     """Fail before pushing if the image lacks what the project relies on (the recipe's check)."""
-    out = run(["docker", "run", "--rm", ref, "bash", "-c", recipe.check]).stdout
+    # bash as the entrypoint: an image whose ENTRYPOINT is its program (Prometheus) is checked the same way.
+    out = run(["docker", "run", "--rm", "--entrypoint", "bash", ref, "-c", recipe.check]).stdout
     say("image check: " + " | ".join(out.strip().splitlines()))
     missing = [text for text in recipe.expected if text not in out]
     if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .engine import ensure_engine
+from .grafana import ensure_grafana
 from .images import ensure_image
 from .recipes import all_recipes
 from .registry import MIRROR_URL, ensure_registry
@@ -17,4 +18,5 @@ def ensure_up() -> str:
         ensure_registry(cache)
         for recipe in all_recipes():
             ensure_image(recipe, cache)
+        ensure_grafana()
     return MIRROR_URL

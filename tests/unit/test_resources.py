@@ -137,3 +137,11 @@ def test_gpus_are_split_and_numbered():
 def test_split_whole_keeps_explicit_values():
     assert resources.split_whole(5, ["head", "worker", "worker"], [None, 1, None]) == [2, 1, 2]
     assert resources.split_whole(2, ["head", "worker"], [0, None]) == [0, 2]
+
+
+def test_the_least_memory_the_plan_fits_in():
+    planned = split(3, mem=4 * GIB)
+    host = planned["host"]
+    assert planned["memory_errors"] is False or host["min_memory"] > 4 * GIB
+    tight = split(8, mem=4 * GIB)
+    assert tight["memory_errors"] and tight["host"]["min_memory"] > 4 * GIB

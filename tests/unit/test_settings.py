@@ -15,6 +15,7 @@ def role_files(role):
     specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
     rules = yaml.safe_load((ROOT / "roles" / role / "meta" / "validation.yml").read_text())
+    rules.pop("_hosts", None)  # the host groups the role's checks apply to
     return options, rules
 
 
@@ -38,6 +39,8 @@ def test_every_default_passes_its_own_rule(role):
     options, rules = role_files(role)
     for name, spec in options.items():
         if "default" not in spec or "{{" in str(spec["default"]) or "<" in str(spec["default"]):
+            continue
+        if rules[name].get("kind") == "control_file":  # depends on the control node, not on the default
             continue
         _, errors = settings.check_variable(name, spec["default"], spec, rules[name])
         assert errors == [], errors

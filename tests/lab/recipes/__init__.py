@@ -7,9 +7,9 @@ list its recipe in all_recipes()."""
 from __future__ import annotations
 
 from ..images import Recipe
-from . import ray_image, redis_image
+from . import prometheus_image, ray_image, redis_image
 
 
 def all_recipes() -> list[Recipe]:
     """Every image the mirror must serve, as the roles pin them now."""
-    return [ray_image.recipe(), redis_image.recipe()]
+    return [ray_image.recipe(), redis_image.recipe(), prometheus_image.recipe()]

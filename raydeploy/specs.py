@@ -1,0 +1,14 @@
+"""Container specs that carry a digest of themselves, so one engine query tells a re-run what changed."""
+
+import hashlib
+import json
+
+SPEC_LABEL = "ray-docker.spec"
+
+
+def with_spec_digest(spec, role):
+    """The spec with its digest label (over every docker_container parameter), and its role for the play."""
+    spec = dict(spec, labels={key: value for key, value in spec["labels"].items() if key != SPEC_LABEL})
+    spec["labels"][SPEC_LABEL] = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+    spec["role"] = role  # for the play's ordering; not a docker_container parameter
+    return spec

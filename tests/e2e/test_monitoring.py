@@ -1,0 +1,169 @@
+"""Prometheus and Grafana on the embedded default (one deployment), as the user sees them.
+
+Prometheus is the lab's image of Debian 13's prometheus 2.53.3, pulled through the mirror as
+prom/prometheus:v2.53.3. Grafana runs only when the lab's mirror serves it (RAYLAB_GRAFANA_ARCHIVE, see
+tests/lab/grafana.py); its tests skip otherwise, saying so. The provisioning the role generates for it
+is unit-tested either way (tests/unit/test_monitoring.py).
+"""
+
+import json
+import os
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests import lab
+
+from .conftest import cluster_containers, docker, inspect, run_runner
+
+PROMETHEUS = "http://127.0.0.1:9090"
+GRAFANA = "http://127.0.0.1:3000"
+NODES = {"ray-head", "ray-worker-1", "ray-worker-2"}
+TOKEN = os.path.expanduser("~/.config/ray-docker/ray/auth_token")
+PASSWORD = os.path.expanduser("~/.config/ray-docker/ray/grafana_admin_password")
+
+
+def get(url, token=None, timeout=10):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=timeout) as response:
+        return response.status, dict(response.headers), json.loads(response.read() or b"null")
+
+
+def prometheus(path, **query):
+    return get(f"{PROMETHEUS}{path}" + ("?" + urllib.parse.urlencode(query) if query else ""))[2]
+
+
+def targets_up():
+    """{target address: health} once every target has been scraped."""
+    active = prometheus("/api/v1/targets")["data"]["activeTargets"]
+    return {target["labels"]["instance"]: target["health"] for target in active}
+
+
+def wait_for(probe, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(1)
+
+
+def started(names):
+    return {name: (inspect(name)["Id"], inspect(name)["State"]["StartedAt"]) for name in names}
+
+
+def test_prometheus_scrapes_every_node_and_the_heads_own_metrics(healthy_cluster):
+    expected = {f"{name}:6384" for name in NODES} | {"ray-head:44227", "ray-head:44217"}
+    health = wait_for(lambda: (lambda t: t if set(t) == expected and set(t.values()) == {"up"} else None)(targets_up()))
+    assert health, targets_up()
+    series = wait_for(lambda: prometheus("/api/v1/query", query="ray_node_cpu_count")["data"]["result"])
+    assert len(series) == 3, series
+    assert {entry["metric"]["ray_io_cluster"] for entry in series} == {"ray"}, "labelled with the cluster's name"
+
+
+def test_the_heads_dashboard_reports_prometheus_healthy(healthy_cluster):
+    token = open(TOKEN).read().strip()
+    status, _, body = get("http://127.0.0.1:8265/api/prometheus_health", token)
+    assert status == 200 and body["result"] is True, body
+    env = inspect("ray-head")["Config"]["Env"]
+    assert "RAY_PROMETHEUS_HOST=http://ray-prometheus:9090" in env
+    assert "DASHBOARD_METRIC_PORT=44227" in env and "AUTOSCALER_METRIC_PORT=44217" in env
+
+
+def test_prometheus_is_published_on_loopback_only_with_its_data_on_a_volume(healthy_cluster):
+    info = inspect("ray-prometheus")
+    assert info["HostConfig"]["PortBindings"] == {"9090/tcp": [{"HostIp": "127.0.0.1", "HostPort": "9090"}]}
+    assert any(mount["Type"] == "volume" and mount["Name"] == "ray-prometheus-data" for mount in info["Mounts"])
+    assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+
+
+def test_status_prints_the_monitoring_urls(healthy_cluster):
+    result = run_runner("status")
+    assert result.rc == 0 and result.summary["monitoring"]["prometheus"] == PROMETHEUS
+    assert f"prometheus: {PROMETHEUS}" in result.stderr
+
+
+def test_a_rerun_restarts_no_monitoring_container_and_no_node(healthy_cluster, mirror_vars):
+    names = [name for name in cluster_containers()]
+    before = started(names)
+    result = run_runner("site", "-e", mirror_vars)
+    assert result.rc == 0 and result.summary["changed"] == 0, result.stderr[-3000:]
+    assert started(names) == before
+
+
+def test_a_changed_config_is_reloaded_without_a_restart_and_prometheus_still_heals(healthy_cluster, mirror_vars):
+    """The reload is a SIGHUP sent from inside the container. Sent through the Engine API's kill endpoint it
+    would make the engine stop restarting the container (seen on Docker 20.10): a crash after it must
+    still be healed by Docker."""
+    before = started(["ray-prometheus"])
+    result = run_runner("monitoring", "-e", mirror_vars, "-e", json.dumps({"ray_monitoring_scrape_interval": "15s"}))
+    assert result.rc == 0 and result.summary["changed"] > 0, result.stderr[-3000:]
+    assert started(["ray-prometheus"]) == before, "reloaded, not restarted"
+    assert wait_for(lambda: prometheus("/api/v1/status/config")["data"]["yaml"].count("scrape_interval: 15s") > 0, 20)
+    restarts = inspect("ray-prometheus")["RestartCount"]
+    os.kill(inspect("ray-prometheus")["State"]["Pid"], 9)
+    assert wait_for(lambda: inspect("ray-prometheus")["RestartCount"] > restarts and inspect("ray-prometheus")["State"]["Running"], 30)
+    back = run_runner("monitoring", "-e", mirror_vars)
+    assert back.rc == 0, back.stderr[-3000:]
+
+
+def test_switching_monitoring_off_and_on_recreates_only_the_head_and_keeps_the_data(healthy_cluster, mirror_vars):
+    workers = started(["ray-worker-1", "ray-worker-2"])
+    first_sample = prometheus("/api/v1/query", query="min_over_time(timestamp(up)[1h:10s])")["data"]["result"]
+    oldest = min(float(entry["value"][1]) for entry in first_sample)
+    off = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_monitoring_enabled": False}))
+    assert off.rc == 0, off.stderr[-3000:]
+    assert "ray-prometheus" not in cluster_containers()
+    assert not any(var.startswith("RAY_PROMETHEUS_HOST=") for var in inspect("ray-head")["Config"]["Env"])
+    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode == 0, "the data stays"
+    on = run_runner("site", "-e", mirror_vars)
+    assert on.rc == 0, on.stderr[-3000:]
+    assert started(["ray-worker-1", "ray-worker-2"]) == workers, "the workers kept running throughout"
+    kept = wait_for(lambda: prometheus("/api/v1/query", query="min_over_time(timestamp(up)[1h:10s])")["data"]["result"])
+    assert min(float(entry["value"][1]) for entry in kept) <= oldest + 10, "samples from before are still there"
+
+
+def test_down_keeps_the_data_unless_asked(healthy_cluster, mirror_vars):
+    assert run_runner("down").rc == 0
+    assert "ray-prometheus" not in cluster_containers()
+    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode == 0
+    assert run_runner("down", "-e", json.dumps({"ray_monitoring_purge": True})).rc == 0
+    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode != 0
+    back = run_runner("site", "-e", mirror_vars)
+    assert back.rc == 0, back.stderr[-3000:]
+
+
+grafana = pytest.mark.skipif(not lab.serves_grafana(), reason=(
+    "the lab's mirror serves no Grafana: no package source this machine reaches carries a Grafana server; "
+    "set RAYLAB_GRAFANA_ARCHIVE to a `docker save` archive of grafana/grafana:12.2.1 to run these"))
+
+
+@grafana
+def test_grafana_shows_rays_dashboards_to_anonymous_viewers_embedded_in_rays_dashboard(healthy_cluster):
+    status, _, health = wait_for(lambda: get(f"{GRAFANA}/api/health"))
+    assert status == 200 and health["database"] == "ok"
+    status, headers, board = get(f"{GRAFANA}/api/dashboards/uid/rayDefaultDashboard")
+    assert status == 200 and board["meta"]["folderTitle"] == "Ray"
+    assert "X-Frame-Options" not in headers, "embedding allowed"
+    _, _, sources = get(f"{GRAFANA}/api/datasources/name/Prometheus")
+    assert sources["url"] == "http://ray-prometheus:9090"
+    token = open(TOKEN).read().strip()
+    status, _, body = get("http://127.0.0.1:8265/api/grafana_health", token)
+    assert status == 200 and body["result"] is True
+    assert body["data"]["grafanaHost"] == GRAFANA
+
+
+@grafana
+def test_grafanas_admin_password_is_private_and_never_logged(healthy_cluster):
+    assert oct(os.stat(PASSWORD).st_mode & 0o777) == "0o600"
+    password = open(PASSWORD).read().strip()
+    env = " ".join(inspect("ray-grafana")["Config"]["Env"])
+    assert password not in env and "GF_SECURITY_ADMIN_PASSWORD__FILE=" in env
+    leaks = [path for path in (lab.REPO_ROOT / ".artifacts").rglob("*") if path.is_file() and password in path.read_text(errors="ignore")]
+    assert leaks == []

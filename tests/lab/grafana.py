@@ -1,0 +1,59 @@
+"""Grafana in the lab, when it can be had: no package source this machine reaches carries a Grafana
+server (not Debian, PyPI or npm), so the lab serves grafana/grafana only when RAYLAB_GRAFANA_ARCHIVE
+names a `docker save` archive of the pinned image (made on a machine that reaches Docker Hub:
+`docker pull grafana/grafana:<tag> && docker save grafana/grafana:<tag> -o grafana.tar`). Without
+it, deployments in the lab leave Grafana out (ray_monitoring_grafana_enabled: false) and the tests
+that need it skip, saying why."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .registry import MIRROR_HOST, mirror_has
+from .util import REPO_ROOT, LabError, run, say
+
+ARCHIVE_VARIABLE = "RAYLAB_GRAFANA_ARCHIVE"
+RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
+
+
+def pinned_image() -> tuple[str, str]:
+    match = re.search(r"^ray_grafana_image:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
+    if not match:
+        raise LabError(f"{RAY_DEFAULTS} has no `ray_grafana_image:` line")
+    repository, _, tag = match.group(1).rpartition(":")
+    return repository, tag
+
+
+def ensure_grafana() -> bool:
+    """Push the archive's Grafana into the mirror when one is given and the mirror lacks it; whether the
+    mirror serves the pinned Grafana now."""
+    repository, tag = pinned_image()
+    if mirror_has(repository, tag):
+        return True
+    archive = os.environ.get(ARCHIVE_VARIABLE, "")
+    if not archive:
+        return False
+    if not Path(archive).is_file():
+        raise LabError(f"{ARCHIVE_VARIABLE}={archive}: no such file")
+    say(f"loading {archive} and pushing {repository}:{tag} into the mirror")
+    run(["docker", "load", "-i", archive])
+    ref = f"{MIRROR_HOST}/{repository}:{tag}"
+    run(["docker", "tag", f"{repository}:{tag}", ref])
+    try:
+        run(["docker", "push", ref])
+    finally:
+        run(["docker", "rmi", ref, f"{repository}:{tag}"], check=False)
+    return mirror_has(repository, tag)
+
+
+def serves_grafana() -> bool:
+    repository, tag = pinned_image()
+    return mirror_has(repository, tag)
+
+
+def deploy_vars(mirror: str) -> dict:
+    """What every test deployment on this machine passes: the lab mirror, and Grafana only when the mirror
+    serves it."""
+    return {"docker_registry_mirrors": [mirror], "ray_monitoring_grafana_enabled": serves_grafana()}
