@@ -124,7 +124,8 @@ def ray_docker_desktop_hosts(hosts, hostvars):
     found = []
     for host in hosts or []:
         facts = _probe(hostvars, host)
-        if facts.get("engine_os") == "Docker Desktop" or (facts.get("docker_desktop_integration") and not facts.get("engine_os")):
+        desktop = str(facts.get("engine_os") or "").startswith("Docker Desktop")
+        if desktop or (facts.get("docker_desktop_integration") and not facts.get("engine_os")):
             found.append(host)
     return found
 

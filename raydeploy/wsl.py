@@ -210,7 +210,8 @@ def docker_engine_kind(host_info, desktop_integration=False):
     """'desktop' when the engine is Docker Desktop's (it says so in `docker info`), or when it is not
     answering but Desktop's WSL integration is there; else 'engine'."""
     info = host_info or {}
-    if info.get("OperatingSystem") == "Docker Desktop" or (not info and desktop_integration):
+    # Desktop says exactly "Docker Desktop"; an engine in a container appends " (containerized)".
+    if str(info.get("OperatingSystem") or "").startswith("Docker Desktop") or (not info and desktop_integration):
         return "desktop"
     return "engine"
 

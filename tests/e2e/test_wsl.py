@@ -2,7 +2,7 @@
 
 No Windows runs here, so three things are stand-ins, set up by this module and said so:
 - Docker Desktop's engine: a real dockerd in a lab host that reports itself as "Docker Desktop" (dockerd
-  takes its OperatingSystem from /etc/os-release), reads the Windows user's daemon.json under a
+  takes its OperatingSystem from /etc/os-release, and adds " (containerized)" inside a container), reads the Windows user's daemon.json under a
   /mnt/c tree (as Desktop reads %USERPROFILE%\\.docker\\daemon.json), next to Desktop's WSL integration
   folder (/mnt/wsl/docker-desktop);
 - Windows interop: /mnt/c/Windows/System32/cmd.exe is a script that answers `echo %USERPROFILE%` as
@@ -139,7 +139,8 @@ def test_an_invalid_windows_daemon_json_is_never_overwritten(hosts, desktop, tmp
 
 
 def test_docker_desktop_in_a_cluster_of_several_hosts_is_refused(hosts, desktop, tmp_path):
-    inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DESKTOP], host_vars={DESKTOP: desktop})
+    one_node = {key: value for key, value in desktop.items() if key != "ray_node_count"}
+    inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DESKTOP], host_vars={DESKTOP: one_node})
     before = sh("raylab-host-1", "pgrep -x dockerd", check=False).returncode
     result = run_runner("site", "-i", inventory)
     assert result.rc == 1

@@ -120,6 +120,7 @@ def test_docker_desktop_is_told_apart_from_an_engine_in_the_distro():
                "KernelVersion": "5.15.153.1-microsoft-standard-WSL2"}
     assert wsl.docker_engine_kind(desktop) == "desktop"
     assert wsl.docker_engine_kind({"OperatingSystem": "Ubuntu 24.04.1 LTS"}) == "engine"
+    assert wsl.docker_engine_kind({"OperatingSystem": "Docker Desktop (containerized)"}) == "desktop"
     assert wsl.docker_engine_kind(None, desktop_integration=True) == "desktop", "Desktop installed but not running"
     assert wsl.docker_engine_kind(None) == "engine"
 
