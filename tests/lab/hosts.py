@@ -20,14 +20,30 @@ from .registry import MIRROR_URL
 from .up import ensure_up
 from .util import LabError, cache_dir, docker_inspect, ensure_command, locked, run, say, wait_until
 
-# Lab hosts can also run Debian 13 (Docker 26): the engine features that came with Docker 23, such
-# as `dockerd --validate`, are tested there. Per release: the engine's packages (Debian 13 ships the
-# docker CLI in its own package, which docker.io only recommends) and extra `docker run` flags
-# (Docker 23+ sets sysctls in each container's network namespace, which needs /proc/sys writable
-# in the lab host; Docker 20.10 does not touch it).
+# Lab host kinds. Debian 13 (Docker 26): the engine features that came with Docker 23, such as
+# `dockerd --validate`, are tested there. "bookworm-systemd": Debian 12 with systemd as PID 1, so the
+# role's systemd start and reload paths meet a real systemd (the plain hosts run sshd alone, as the
+# project's own machine runs without an init system). Per kind: the Debian release, the engine's
+# packages (Debian 13 ships the docker CLI in its own package, which docker.io only recommends),
+# extra `docker run` flags (Docker 23+ sets sysctls in each container's network namespace, which
+# needs /proc/sys writable in the lab host; Docker 20.10 does not touch it) and how the host starts.
+SSHD_ONLY = """\
+# /run is a tmpfs in lab hosts, so sshd's privilege separation directory is made at each start.
+CMD ["sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"]
+"""
+SYSTEMD_INIT = """\
+# systemd starts sshd; the engine is installed but neither enabled nor running, as on a fresh machine.
+RUN systemctl disable docker.service docker.socket containerd.service && systemctl enable ssh.service
+ENV container=docker
+STOPSIGNAL SIGRTMIN+3
+CMD ["/lib/systemd/systemd"]
+"""
 HOST_SUITES = {
-    "bookworm": {"engine_packages": "docker.io", "run_flags": []},
-    "trixie": {"engine_packages": "docker.io docker-cli", "run_flags": ["--security-opt", "systempaths=unconfined"]},
+    "bookworm": {"release": "bookworm", "engine_packages": "docker.io", "run_flags": [], "start": SSHD_ONLY},
+    "trixie": {"release": "trixie", "engine_packages": "docker.io docker-cli",
+               "run_flags": ["--security-opt", "systempaths=unconfined"], "start": SSHD_ONLY},
+    "bookworm-systemd": {"release": "bookworm", "engine_packages": "docker.io systemd systemd-sysv",
+                         "run_flags": ["--tmpfs", "/run/lock"], "start": SYSTEMD_INIT},
 }
 
 HOST_IMAGE = "raylab/host:{suite}"
@@ -65,9 +81,7 @@ RUN ssh-keygen -A \\
       > /etc/ssh/sshd_config.d/raylab.conf
 COPY authorized_keys /root/.ssh/authorized_keys
 RUN chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys
-# /run is a tmpfs in lab hosts, so sshd's privilege separation directory is made at each start.
-CMD ["sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"]
-"""
+{start}"""
 
 
 def ensure_key(cache: Path) -> Path:
@@ -88,8 +102,9 @@ def ensure_key(cache: Path) -> Path:
 def host_image_source(key: Path, suite: str = DEBIAN_SUITE) -> tuple[str, str]:
     """(Dockerfile, hash of everything the host image is built from): the public key is baked in,
     so a new key needs a new image just as a changed Dockerfile does."""
-    dockerfile = HOST_DOCKERFILE.format(base=BASE_IMAGE.format(suite=suite),
-                                        engine_packages=HOST_SUITES[suite]["engine_packages"])
+    kind = HOST_SUITES[suite]
+    dockerfile = HOST_DOCKERFILE.format(base=BASE_IMAGE.format(suite=kind["release"]),
+                                        engine_packages=kind["engine_packages"], start=kind["start"])
     public = key.with_name(key.name + ".pub").read_text()
     return dockerfile, hashlib.sha256((dockerfile + public).encode()).hexdigest()
 
@@ -108,7 +123,7 @@ def ensure_host_image(cache: Path, key: Path, suite: str = DEBIAN_SUITE) -> str:
     if image_id:
         return image_id
     started = time.monotonic()
-    base = ensure_base_image(cache, suite)
+    base = ensure_base_image(cache, HOST_SUITES[suite]["release"])
     image = HOST_IMAGE.format(suite=suite)
     with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as context:
         (Path(context) / "Dockerfile").write_text(dockerfile)
