@@ -39,10 +39,19 @@ BAD = {
         "ray_dashboard_url": "127.0.0.1:8265", "ray_head_host": "", "ray_node_ip_address": "10.0.0.300",
         "ray_require_all_hosts": "maybe", "ray_gcs_fault_tolerance": "perhaps", "ray_gcs_redis_image": "redis",
         "ray_gcs_redis_port": 0, "ray_gcs_redis_password_file": "redis_password", "ray_gcs_reconnect_timeout": 0,
+        "ray_monitoring_enabled": "maybe", "ray_monitoring_grafana_enabled": "sometimes", "ray_monitoring_host": "",
+        "ray_prometheus_image": "prom/prometheus", "ray_grafana_image": "grafana", "ray_prometheus_port": 0,
+        "ray_grafana_port": 70000, "ray_dashboard_metrics_port": -1, "ray_autoscaler_metrics_port": "x",
     },
     "ray_image": {
         "ray_image_pull_policy": "sometimes", "ray_image_pull_retries": 0, "ray_image_pull_delay": -1,
         "ray_image_archive": "/no/such/ray.tar", "ray_image_redis_archive": "/no/such/redis.tar",
+        "ray_image_prometheus_archive": "/no/such/prometheus.tar", "ray_image_grafana_archive": "/no/such/grafana.tar",
+    },
+    "ray_monitoring": {
+        "ray_monitoring_retention": "forever", "ray_monitoring_scrape_interval": "10", "ray_monitoring_bind_address": "everywhere",
+        "ray_monitoring_grafana_password_file": "grafana_password", "ray_monitoring_purge": "yes please",
+        "ray_monitoring_ready_timeout": 0,
     },
     "ray_cluster": {
         "ray_cluster_network": "my net", "ray_cluster_dashboard_bind_address": "localhost",

@@ -10,6 +10,7 @@ which the other tests use and which has no --validate.
 import json
 
 import pytest
+import yaml
 
 from tests import lab
 
@@ -56,13 +57,21 @@ def test_a_config_the_engine_rejects_is_never_written(newer_engine):
 
 
 def test_a_valid_change_passes_validation_and_is_applied(newer_engine):
+    """A reloadable change (a second mirror): validated, written, and in use by the engine (docker info),
+    without the engine restarting."""
     _, pid = engine_state()
-    result = run_runner("docker", "-i", str(newer_engine), "-e", options({"max-concurrent-downloads": 5}))
+    mirror = yaml.safe_load(newer_engine.read_text())["all"]["vars"]["docker_registry_mirrors"][0]
+    second = "http://127.0.0.1:5001"
+    result = run_runner("docker", "-i", str(newer_engine), "-e", json.dumps({"docker_registry_mirrors": [mirror, second]}))
     assert result.rc == 0, result.stderr[-3000:]
     assert result.summary["changed"] > 0
     config, pid_after = engine_state()
-    assert json.loads(config)["max-concurrent-downloads"] == 5
+    assert json.loads(config)["registry-mirrors"] == [mirror, second]
+    in_use = json.loads(lab.host_exec(HOST, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout)
+    assert [url.rstrip("/") for url in in_use] == [mirror, second], "the engine uses the new setting"
     assert pid_after == pid, "a reloadable key must not restart the engine"
+    back = run_runner("docker", "-i", str(newer_engine))
+    assert back.rc == 0, back.stderr[-3000:]
 
 
 def test_site_on_docker_26_passes_the_check(newer_engine):
