@@ -64,16 +64,20 @@ def _create_venv():
     shutil.rmtree(VENV, ignore_errors=True)
     missing_ensurepip = "ensurepip" in result.stdout + result.stderr
     sudo = [] if os.geteuid() == 0 else ["sudo"]
+    hint = " Install it with: sudo apt-get install -y python3-venv" if missing_ensurepip else ""
     if missing_ensurepip and shutil.which("apt-get") and (not sudo or shutil.which("sudo")):
         # Debian and Ubuntu ship venv support as a separate package.
         package = f"python{sys.version_info.major}.{sys.version_info.minor}-venv"
         _say(f"installing {package} (Debian/Ubuntu keep venv support in a separate package)")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", package], check=True, env=env)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        return
-    hint = " Install it with: sudo apt-get install -y python3-venv" if missing_ensurepip else ""
+        try:
+            subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+            return
+        except (OSError, subprocess.CalledProcessError) as exc:  # no sudo rights, no network, ...
+            shutil.rmtree(VENV, ignore_errors=True)
+            raise BootstrapError(f"could not create {VENV}: {package} is missing and installing it failed ({exc}).{hint}")
     raise BootstrapError(f"could not create {VENV}: {(result.stderr or result.stdout).strip()}.{hint}")
 
 
