@@ -6,8 +6,9 @@ In file order: preflight errors on fresh hosts (nothing may change), then a cold
 
 import hashlib
 import json
+import re
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 import yaml
@@ -47,10 +48,12 @@ def host_state(name):
 
 
 def ray_containers(name):
-    """{container: (id, started at)} of the Ray containers on a lab host ({} while its engine is down)."""
+    """{container: (id, started at)} of the cluster's containers on a lab host; None while its engine is down."""
     listing = lab.host_exec(name, "docker", "ps", "-aq", "--filter", "label=ray-docker.cluster", check=False)
+    if listing.returncode != 0:
+        return None
     names = listing.stdout.split()
-    if listing.returncode != 0 or not names:
+    if not names:
         return {}
     rows = json.loads(lab.host_exec(name, "docker", "inspect", *names).stdout)
     return {row["Name"].lstrip("/"): (row["Id"], row["State"]["StartedAt"]) for row in rows}
@@ -111,7 +114,8 @@ def test_preflight_errors_name_the_culprit_and_change_nothing(fresh_hosts, tmp_p
     else:
         assert "Nothing was changed" in result.stderr
     assert {host: host_state(host) for host in before} == before
-    assert not any(ray_containers(host) for host in before)
+    # the engines were not even started (so no container could have been): the run stopped before the docker role
+    assert all(ray_containers(host) is None for host in before)
 
 
 def test_check_mode_on_fresh_hosts_reports_changes_and_changes_nothing(fresh_hosts):
@@ -121,13 +125,15 @@ def test_check_mode_on_fresh_hosts_reports_changes_and_changes_nothing(fresh_hos
     assert result.summary["changed"] > 0
     assert "+++ after: /etc/docker/daemon.json" in result.stderr
     assert {host: host_state(host) for host in before} == before
-    assert not any(ray_containers(host) for host in before)
+    assert all(ray_containers(host) is None for host in before), "check mode started no engine"
 
 
 @pytest.fixture(scope="module")
 def deployed(fresh_hosts):
+    started = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     result = run_runner("site", "-i", str(fresh_hosts))
     assert result.rc == 0, result.stderr[-5000:]
+    result.started = started  # the mirror's access log (UTC, to the second) from here on is this deployment's
     return result
 
 
@@ -141,9 +147,15 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
     assert deployed.summary["dashboard_url"] == f"http://{address(fresh_hosts, HEAD)}:8265"
     # the head first, then the workers (of every host at once)
     head_started = docker_time(ray_containers(HEAD)["ray-head"][1])
+    created = {}
     for host in ("raylab-host-1", "raylab-host-2"):
-        created = lab.host_exec(host, "docker", "inspect", "-f", "{{.Created}}", "ray-worker-1").stdout.strip()
-        assert docker_time(created) >= head_started, host
+        created[host] = docker_time(lab.host_exec(host, "docker", "inspect", "-f", "{{.Created}}", "ray-worker-1").stdout.strip())
+        assert created[host] >= head_started, host
+    # all workers at once: created by the same task on both hosts, not one host after the other
+    assert abs((created["raylab-host-1"] - created["raylab-host-2"]).total_seconds()) < 3, created
+    # the pulls ran in parallel: each host's pull (its requests to the mirror) overlaps the others'
+    pulls = pull_intervals({host: address(fresh_hosts, host) for host in hosts_of(fresh_hosts)}, deployed.started)
+    assert len(pulls) == 3 and max(start for start, _ in pulls.values()) <= min(end for _, end in pulls.values()), pulls
     for host in hosts_of(fresh_hosts):
         # one node per host keeps the whole host: all its CPUs, all its RAM but the host's reserve
         container = "ray-head" if host == HEAD else "ray-worker-1"
@@ -156,6 +168,31 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
         assert (mode, uid, gid) == ("600", "1000", "100"), host
         mirrors = lab.host_exec(host, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout
         assert load_mirror(fresh_hosts) in mirrors, host
+
+
+def pull_intervals(addresses, since):
+    """{host: (first, last)} time of its requests for the Ray image's blobs since `since`, from the mirror's
+    access log."""
+    repository, _, _ = lab.pinned_image()
+    log = (lab.cache_dir() / "registry.log").read_text(errors="ignore")
+    intervals = {}
+    for host, ip in addresses.items():
+        times = [datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S")
+                 for stamp in re.findall(rf"^{re.escape(ip)} - - \[([^ ]+) [^\]]+\] \"GET /v2/{re.escape(repository)}/blobs/",
+                                         log, re.MULTILINE)]
+        times = [time for time in times if time >= since]
+        if times:
+            intervals[host] = (min(times), max(times))
+    return intervals
+
+
+def test_a_refused_run_leaves_the_running_hosts_alone(fresh_hosts, deployed):
+    """A bad value against the deployed cluster: every host's containers and daemon.json stay as they were."""
+    before = {host: (ray_containers(host), host_state(host)) for host in hosts_of(fresh_hosts)}
+    assert all(containers for containers, _ in before.values())
+    result = run_runner("site", "-i", str(fresh_hosts), "-e", json.dumps({"ray_cluster_object_store_fraction": 1.5}))
+    assert result.rc == 1 and "ray_cluster_object_store_fraction=1.5: must be in (0, 1]" in result.stderr
+    assert {host: (ray_containers(host), host_state(host)) for host in before} == before
 
 
 def load_mirror(inventory):
@@ -346,3 +383,8 @@ def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):
     assert result.summary["dashboard_url"] == f"http://{address(inventory, HEAD)}:8265"
     assert set(ray_containers(HEAD)) == {"ray-redis", "ray-head", "ray-worker-1", "ray-prometheus"}, \
         "the GCS store and Prometheus run beside the head"
+    # a bridge network there, and the dashboard published on every address, since the control node is elsewhere
+    assert lab.host_exec(HEAD, "docker", "network", "inspect", "ray").returncode == 0
+    head = json.loads(lab.host_exec(HEAD, "docker", "inspect", "ray-head").stdout)[0]
+    assert head["HostConfig"]["NetworkMode"] == "ray"
+    assert head["HostConfig"]["PortBindings"] == {"8265/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8265"}]}
