@@ -1,4 +1,4 @@
-"""`python -m tests.lab up|hosts N [--suite trixie]|down|status`: the lab's command line."""
+"""`python -m tests.lab up|hosts N [--suite KIND]|down|status`: the lab's command line."""
 
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "Docker engine); prints the path of their inventory")
     hosts.add_argument("count", type=int, metavar="COUNT")
     hosts.add_argument("--suite", choices=list(HOST_SUITES), default=DEBIAN_SUITE,
-                       help=f"Debian release of the hosts (default {DEBIAN_SUITE}; trixie has Docker 26)")
+                       help=f"kind of host (default {DEBIAN_SUITE}, Debian 12 with Docker 20.10; trixie: Debian 13 with "
+                            "Docker 26; bookworm-systemd: Debian 12 booting systemd as PID 1)")
     hosts.set_defaults(func=cmd_hosts)
     commands.add_parser("down", help="remove the lab hosts and stop the registry (engine and cache "
                         "are kept)").set_defaults(func=cmd_down)
