@@ -31,7 +31,8 @@ class UserError(Exception):
 
 
 def parse_extra_vars(values, base_dir=None):
-    """Merge -e values like ansible-playbook: key=value pairs, a JSON/YAML mapping, or @file."""
+    """Merge -e values like ansible-playbook: key=value pairs, a JSON/YAML mapping, or @file. Unlike
+    ansible-playbook, key=value gives the roles' boolean and numeric variables their type."""
     merged = {}
     for value in values or []:
         merged.update(_parse_one(value.strip(), Path(base_dir or Path.cwd())))
@@ -55,8 +56,48 @@ def _parse_one(value, base_dir):
         key, sep, item = token.partition("=")
         if not sep or not key.isidentifier():
             raise UserError(f"-e {token!r}: expected key=value (key a valid variable name), a JSON object or @file")
-        pairs[key] = item
+        pairs[key] = typed_value(item, scalar_types().get(key))
     return pairs
+
+
+# Ansible's words for booleans (module_utils.parsing.convert_bool), lower case.
+TRUE_WORDS = frozenset({"y", "yes", "on", "1", "true", "t"})
+FALSE_WORDS = frozenset({"n", "no", "off", "0", "false", "f"})
+
+
+def scalar_types(root=ROOT):
+    """{variable: 'bool' | 'int' | 'float'} from every role's argument spec (read once)."""
+    global _SCALAR_TYPES
+    if _SCALAR_TYPES is None:
+        import yaml  # ships with ansible-core
+
+        _SCALAR_TYPES = {}
+        for path in sorted(root.glob("roles/*/meta/argument_specs.yml")):
+            specs = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            options = ((specs.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+            _SCALAR_TYPES.update({name: spec["type"] for name, spec in options.items()
+                                  if spec.get("type") in ("bool", "int", "float")})
+    return _SCALAR_TYPES
+
+
+_SCALAR_TYPES = None
+
+
+def typed_value(text, kind):
+    """`-e key=value` hands Ansible a string, and the string "false" is true in a condition. A value for
+    a boolean or numeric variable becomes that type here; anything else stays a string, for the
+    settings check to refuse with the variable named."""
+    word = text.strip().lower()
+    if kind == "bool" and word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        pass
+    return text
 
 
 def _mapping(text, where):

@@ -100,7 +100,8 @@ def test_a_crashed_head_with_fault_tolerance_keeps_workers_actors_and_jobs(detac
 
 
 def test_a_crashed_head_without_fault_tolerance_restarts_the_workers_and_heals(healthy_cluster, mirror_vars):
-    switched = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_gcs_fault_tolerance": False}))
+    # As the README says it: key=value, which the runner reads as the boolean false (Ansible: the string).
+    switched = run_runner("site", "-e", mirror_vars, "-e", "ray_gcs_fault_tolerance=false")
     assert switched.rc == 0, switched.stderr[-3000:]
     assert "ray-redis" not in cluster_containers(), "switched off, the GCS store is gone"
     assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode != 0, "and its data too"

@@ -47,6 +47,22 @@ def test_extra_vars_key_value_json_yaml_and_file(tmp_path):
                       "docker_registry_mirrors": ["http://m:5000"], "ray_check_timeout": 60}
 
 
+@pytest.mark.parametrize("pair, expected", [
+    ("ray_gcs_fault_tolerance=false", False),     # bool: Ansible's words
+    ("ray_monitoring_enabled=No", False),
+    ("ray_check_reuse_verdict=yes", True),
+    ("ray_cluster_head_num_cpus=0", 0),           # int
+    ("ray_cluster_object_store_fraction=0.3", 0.3),  # float
+    ("ray_gcs_fault_tolerance=maybe", "maybe"),   # left for the settings check to refuse
+    ("ray_cluster_head_num_cpus=two", "two"),
+    ("ray_version=2.60", "2.60"),                 # a string variable stays a string
+    ("not_a_role_variable=false", "false"),
+])
+def test_key_value_gives_boolean_and_numeric_variables_their_type(pair, expected):
+    value = cli.parse_extra_vars([pair])[pair.split("=")[0]]
+    assert value == expected and type(value) is type(expected)
+
+
 def test_later_extra_vars_win():
     assert cli.parse_extra_vars(["x=1", "x=2"]) == {"x": "2"}
 
