@@ -8,22 +8,16 @@ that need it skip, saying why."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from .registry import MIRROR_HOST, mirror_has
-from .util import REPO_ROOT, LabError, run, say
+from .util import LabError, pinned_reference, run, say
 
 ARCHIVE_VARIABLE = "RAYLAB_GRAFANA_ARCHIVE"
-RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
 
 
 def pinned_image() -> tuple[str, str]:
-    match = re.search(r"^ray_grafana_image:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
-    if not match:
-        raise LabError(f"{RAY_DEFAULTS} has no `ray_grafana_image:` line")
-    repository, _, tag = match.group(1).rpartition(":")
-    return repository, tag
+    return pinned_reference("ray_grafana_image")
 
 
 def ensure_grafana() -> bool:

@@ -7,6 +7,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The ray role's defaults pin every image a deployment pulls; the lab's mirror serves exactly those.
+RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -107,3 +110,13 @@ def docker_inspect(kind: str, name: str) -> dict | None:
     """`docker <kind> inspect` of one object as a dict, or None when the engine has no such object."""
     proc = run(["docker", kind, "inspect", name], check=False)
     return json.loads(proc.stdout)[0] if proc.returncode == 0 else None
+
+
+def pinned_reference(variable: str) -> tuple[str, str]:
+    """(repository, tag) of an image variable in the ray role's defaults, as the mirror stores it: Docker
+    Hub's official images (no "/") live under library/, which is what an engine asks a mirror for."""
+    match = re.search(rf"^{variable}:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
+    if not match:
+        raise LabError(f"{RAY_DEFAULTS} has no `{variable}:` line")
+    repository, _, tag = match.group(1).rpartition(":")
+    return (repository if "/" in repository else f"library/{repository}"), tag

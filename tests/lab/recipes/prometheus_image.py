@@ -4,12 +4,8 @@ built from Debian 13's prometheus package (2.53.3, an upstream LTS release), at 
 
 from __future__ import annotations
 
-import re
-
 from ..images import Recipe
-from ..util import REPO_ROOT, LabError
-
-RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
+from ..util import pinned_reference
 
 DOCKERFILE = """\
 FROM {base}
@@ -29,11 +25,7 @@ CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prome
 
 
 def pinned_image() -> tuple[str, str]:
-    match = re.search(r"^ray_prometheus_image:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
-    if not match:
-        raise LabError(f"{RAY_DEFAULTS} has no `ray_prometheus_image:` line")
-    repository, _, tag = match.group(1).rpartition(":")
-    return repository, tag
+    return pinned_reference("ray_prometheus_image")
 
 
 def recipe() -> Recipe:

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from ..images import DEBIAN_SUITE, Recipe
-from ..util import REPO_ROOT, LabError, apt_install, run, say
+from ..util import RAY_DEFAULTS, REPO_ROOT, LabError, apt_install, run, say
 
-RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
 # Used until the ray role exists, so the lab works on its own.
 FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")
 # Debian 12's python3 is what runs Ray in the image, so wheels are chosen for it, not for the

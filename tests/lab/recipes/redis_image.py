@@ -4,12 +4,8 @@ where the project relies on it (redis-server and redis-cli on PATH, user redis w
 
 from __future__ import annotations
 
-import re
-
 from ..images import DEBIAN_SUITE, Recipe
-from ..util import REPO_ROOT, LabError
-
-RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
+from ..util import pinned_reference
 
 DOCKERFILE = """\
 # The official image runs redis-server as user redis (999:999) in /data; the project runs it with
@@ -30,13 +26,8 @@ CMD ["redis-server"]
 
 
 def pinned_image() -> tuple[str, str]:
-    """(repository, tag) of ray_gcs_redis_image in the ray role's defaults, as the mirror stores it:
-    Docker Hub's official images live under library/, which is what an engine asks a mirror for."""
-    match = re.search(r"^ray_gcs_redis_image:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
-    if not match:
-        raise LabError(f"{RAY_DEFAULTS} has no `ray_gcs_redis_image:` line")
-    repository, _, tag = match.group(1).rpartition(":")
-    return (repository if "/" in repository else f"library/{repository}"), tag
+    """(repository, tag) of ray_gcs_redis_image, as the mirror stores it (library/redis)."""
+    return pinned_reference("ray_gcs_redis_image")
 
 
 def recipe() -> Recipe:
