@@ -1,6 +1,7 @@
 """Command-line arguments of runner.py: verbs, options and ansible-playbook style extra vars."""
 
 import argparse
+import functools
 import json
 import shlex
 from pathlib import Path
@@ -60,36 +61,28 @@ def _parse_one(value, base_dir):
     return pairs
 
 
-# Ansible's words for booleans (module_utils.parsing.convert_bool), lower case.
-TRUE_WORDS = frozenset({"y", "yes", "on", "1", "true", "t"})
-FALSE_WORDS = frozenset({"n", "no", "off", "0", "false", "f"})
-
-
+@functools.cache
 def scalar_types(root=ROOT):
     """{variable: 'bool' | 'int' | 'float'} from every role's argument spec (read once)."""
-    global _SCALAR_TYPES
-    if _SCALAR_TYPES is None:
-        import yaml  # ships with ansible-core
+    import yaml  # ships with ansible-core
 
-        _SCALAR_TYPES = {}
-        for path in sorted(root.glob("roles/*/meta/argument_specs.yml")):
-            specs = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            options = ((specs.get("argument_specs") or {}).get("main") or {}).get("options") or {}
-            _SCALAR_TYPES.update({name: spec["type"] for name, spec in options.items()
-                                  if spec.get("type") in ("bool", "int", "float")})
-    return _SCALAR_TYPES
-
-
-_SCALAR_TYPES = None
+    kinds = {}
+    for path in sorted(root.glob("roles/*/meta/argument_specs.yml")):
+        specs = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        options = ((specs.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+        kinds.update({name: spec["type"] for name, spec in options.items() if spec.get("type") in ("bool", "int", "float")})
+    return kinds
 
 
 def typed_value(text, kind):
     """`-e key=value` hands Ansible a string, and the string "false" is true in a condition. A value for
     a boolean or numeric variable becomes that type here; anything else stays a string, for the
     settings check to refuse with the variable named."""
+    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE  # Ansible's own words
+
     word = text.strip().lower()
-    if kind == "bool" and word in TRUE_WORDS | FALSE_WORDS:
-        return word in TRUE_WORDS
+    if kind == "bool" and word in BOOLEANS_TRUE | BOOLEANS_FALSE:
+        return word in BOOLEANS_TRUE
     try:
         if kind == "int":
             return int(text)
