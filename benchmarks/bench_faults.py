@@ -1,6 +1,6 @@
 """Benchmark: how long the embedded default takes to heal from each single fault.
 
-    .venv/bin/python benchmarks/bench_faults.py [--rounds N]
+    .venv/bin/python -m benchmarks.bench_faults [--rounds N]
 
 For each fault: seconds from the fault until every node is ALIVE again as the dashboard reports it
 (one registration per node name, the restarted ones new), then until `runner.py check` has passed.
@@ -19,12 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardClient, read_token, summarize_nodes
+from tests import lab
+from tests.e2e.faults import submit_job
 
-from raydeploy.dashboard import DashboardClient, read_token, summarize_nodes  # noqa: E402
-from tests import lab  # noqa: E402
-from tests.e2e.faults import submit_job  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 URL = "http://127.0.0.1:8265"
 TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
@@ -140,7 +140,7 @@ def main():
     deploy()
 
     print(f"\nRecovery on this machine ({os.cpu_count()} CPUs), median of {args.rounds} round(s):\n")
-    print(f"| fault | every node ALIVE again (s) | check passed (s) |\n|---|---|---|")
+    print("| fault | every node ALIVE again (s) | check passed (s) |\n|---|---|---|")
     for label, values in figures.items():
         alive = statistics.median(value[0] for value in values)
         check = statistics.median(value[1] for value in values)

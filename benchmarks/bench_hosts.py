@@ -1,6 +1,6 @@
 """Benchmark: deploy time for 1, 2, 3 and 4 lab hosts over SSH, cold and as a no-op re-run.
 
-    .venv/bin/python benchmarks/bench_hosts.py [--hosts 1 2 3 4]
+    .venv/bin/python -m benchmarks.bench_hosts [--hosts 1 2 3 4]
 
 Cold = fresh lab hosts: Docker engine installed but stopped, no Ray image (only in the mirror).
 Targets: 4 hosts take at most 1.5x the time of 1 host; a no-op re-run on 3 hosts under 15 s.
@@ -17,10 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests import lab
 
-from tests import lab  # noqa: E402  (the lab needs the project root on sys.path)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def busy_cpu_seconds():

@@ -1,6 +1,6 @@
 """Benchmark: `runner.py site` against the plain `docker run` script, cold and re-run.
 
-    .venv/bin/python benchmarks/bench_site.py [--rounds N]
+    .venv/bin/python -m benchmarks.bench_site [--rounds N]
 
 Cold = the image is in the lab mirror but not on the engine, no cluster runs, and dockerd has just
 restarted (see tests.lab.restart_engine: a later pull would otherwise be slower). Prints a table
@@ -17,10 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests import lab
 
-from tests import lab  # noqa: E402  (the lab needs the project root on sys.path)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def defaults_of(role):

@@ -1,6 +1,6 @@
 """Baseline for bench_hosts.py: the same multi-host cluster by hand, without Ansible.
 
-    .venv/bin/python benchmarks/plain_hosts.py [--hosts 1 4]
+    .venv/bin/python -m benchmarks.plain_hosts [--hosts 1 4]
 
 On fresh lab hosts (engine installed but stopped, no Ray image) it does what a user would type on
 each machine, through `docker exec` instead of SSH: write daemon.json with the mirror, start
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.bench_hosts import busy_cpu_seconds
+from tests import lab
 
-from benchmarks.bench_hosts import busy_cpu_seconds  # noqa: E402
-from tests import lab  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 TOKEN_PATH = "/etc/ray-plain/token"
 

@@ -16,6 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".requirements.json"
+# The checkout is the collection ray_docker.cluster (galaxy.yml at its root). A link in the environment's
+# site-packages makes Ansible find it (it scans sys.path for ansible_collections) and Python import
+# its plugins' shared code, without a committed symlink or an edited ANSIBLE_COLLECTIONS_PATH.
+COLLECTION = ("ray_docker", "cluster")
 
 
 class BootstrapError(Exception):
@@ -110,6 +114,24 @@ def build(requirements):
     _say("environment ready")
 
 
+def link_collection(venv=VENV, root=ROOT):
+    """Point .venv's site-packages/ansible_collections/ray_docker/cluster at this checkout (idempotent)."""
+    site_packages = sorted(venv.glob("lib/python*/site-packages"))
+    if not site_packages:
+        raise BootstrapError(f"{venv} has no site-packages folder: remove {venv} and run again")
+    link = site_packages[-1].joinpath("ansible_collections", *COLLECTION)
+    if link.is_symlink() and Path(os.readlink(link)) == root:
+        return link
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():  # a checkout that moved, or a copy someone installed there
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        else:
+            link.unlink()
+    link.symlink_to(root, target_is_directory=True)
+    return link
+
+
 def ensure_venv(requirements, argv):
     """Re-run `argv` with .venv's python, building or updating the environment first.
 
@@ -120,6 +142,7 @@ def ensure_venv(requirements, argv):
     inside = Path(sys.prefix).resolve() == VENV.resolve()
     if not is_current(requirements):
         build(requirements)
-    elif inside:
+    link_collection()
+    if inside:
         return
     os.execv(str(venv_python()), [str(venv_python()), *argv])

@@ -1,7 +1,9 @@
-"""Shared fixtures: load the project's Ansible plugins as plain Python for unit tests."""
+"""Shared test set-up: markers by folder, and the guard that keeps a hollow run from passing.
 
-import importlib.util
-import sys
+The collection's Python (plugins/) is imported as Ansible imports it, as
+ansible_collections.ray_docker.cluster.plugins...: runner.py's bootstrap links this checkout into .venv.
+"""
+
 from pathlib import Path
 
 import pytest
@@ -9,35 +11,33 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # Every test skipped fails like no test run; per-marker counts for `python3 -m tests --ci`.
 pytest_plugins = ["tests.guard"]
+MARKERS = ("unit", "lint", "e2e", "molecule")
 
 
-def load_source(name, relative_path):
-    """Import a plugin file (filter plugin, module_utils, module) that lives outside any package."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / relative_path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def pytest_collection_modifyitems(items):
+    """Mark each test by the top folder under tests/, so `pytest -m unit` is the fast inner loop."""
+    for item in items:
+        parts = Path(item.fspath).relative_to(ROOT / "tests").parts
+        if parts and parts[0] in MARKERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture(scope="session")
 def docker_daemon():
-    return load_source("docker_daemon_filters", "filter_plugins/docker_daemon.py")
+    from ansible_collections.ray_docker.cluster.plugins.filter import docker_daemon
+
+    return docker_daemon
 
 
 @pytest.fixture(scope="session")
 def ray_filters():
-    return load_source("ray_cluster_filters", "filter_plugins/ray_cluster.py")
+    from ansible_collections.ray_docker.cluster.plugins.filter import ray_cluster
 
-
-def pytest_collection_modifyitems(items):
-    """Mark each test by its folder, so `pytest -m unit` is the fast inner loop."""
-    for item in items:
-        folder = Path(item.fspath).parent.name
-        if folder in ("unit", "lint", "e2e", "molecule"):
-            item.add_marker(getattr(pytest.mark, folder))
+    return ray_cluster
 
 
 @pytest.fixture(scope="session")
 def load_module_utils():
-    return load_source("docker_engine_api", "module_utils/docker_engine_api.py")
+    from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_engine_api
+
+    return docker_engine_api

@@ -31,3 +31,10 @@ def test_site_syntax_with_the_example_inventories(inventory):
     result = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(ROOT / "inventory" / inventory),
                              str(ROOT / "playbooks" / "site.yml")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_lint_passes():
+    """pyflakes and pycodestyle's error classes (ruff.toml) on the plugins, the runner, the tests and benchmarks."""
+    result = subprocess.run([str(BIN / "ruff"), "check", "--output-format", "concise", "."], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -2,7 +2,7 @@
 
 import json
 
-from raydeploy import monitoring
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
 
 NODES = [{"host": "h0", "container": "ray-head", "role": "head"},
          {"host": "h0", "container": "ray-worker-1", "role": "worker"},

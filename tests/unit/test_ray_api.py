@@ -2,7 +2,7 @@
 
 import pytest
 
-from raydeploy import check, dashboard
+from ansible_collections.ray_docker.cluster.plugins.module_utils import check, dashboard
 
 ROWS = [
     {"node_name": "ray-head@h", "node_id": "1", "node_ip": "10.0.0.1", "state": "ALIVE", "is_head_node": True,

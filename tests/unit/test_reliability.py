@@ -2,8 +2,8 @@
 
 import pytest
 
-from raydeploy import containers, dashboard
-from raydeploy.resources import GIB
+from ansible_collections.ray_docker.cluster.plugins.module_utils import containers, dashboard
+from ansible_collections.ray_docker.cluster.plugins.module_utils.resources import GIB
 
 
 def row(name, node_id, state="ALIVE", start=0, cpu=1.0, head=False):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from raydeploy import resources
+from ansible_collections.ray_docker.cluster.plugins.module_utils import resources
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raydeploy import settings
+from ansible_collections.ray_docker.cluster.plugins.module_utils import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(path.parent.parent.name for path in ROOT.glob("roles/*/meta/argument_specs.yml"))

@@ -1,15 +1,16 @@
-"""The preflight's checks that span variables and the host's facts (action_plugins/ray_settings_check.py)."""
+"""The preflight's checks that span variables and the host's facts (plugins/action/ray_settings_check.py)."""
 
 import pytest
 
-from tests.conftest import load_source
 
 GIB = 1024 ** 3
 
 
 @pytest.fixture(scope="module")
 def plugin():
-    return load_source("ray_settings_check_action", "action_plugins/ray_settings_check.py")
+    from ansible_collections.ray_docker.cluster.plugins.action import ray_settings_check
+
+    return ray_settings_check
 
 
 def nodes(count=3):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from raydeploy import wsl
+from ansible_collections.ray_docker.cluster.plugins.module_utils import wsl
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..images import DEBIAN_SUITE, Recipe
-from ..util import RAY_DEFAULTS, REPO_ROOT, LabError, apt_install, run, say
+from ..util import RAY_DEFAULTS, LabError, apt_install, run, say
 
 # Used until the ray role exists, so the lab works on its own.
 FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")

@@ -2,38 +2,118 @@
 """Ansible module: what a role needs to know about a host's Docker engine, in one read-only call."""
 
 DOCUMENTATION = r"""
-module: docker_engine_facts
+module: docker_engine_info
 short_description: Read a host's Docker engine state, daemon.json and files in one call
+version_added: 1.0.0
+author: ray-docker maintainers
 description:
   - Read-only, so it runs in check mode too. Talks to the engine's API directly (standard library only),
     which makes it work before the Docker SDK is installed and costs one module run instead of several.
   - The roles use it to skip every task that has nothing to do; changes stay with community.docker's modules.
 options:
-  docker_host: {description: The engine's address (unix:// or plain tcp://)., type: str, default: unix:///var/run/docker.sock}
-  info: {description: Return the engine's C(docker info) as host_info., type: bool, default: true}
-  daemon_json: {description: A daemon.json to read (its raw text; parsing is the role's job)., type: path}
-  images: {description: Image names to inspect., type: list, elements: str, default: []}
-  networks: {description: Network names to inspect., type: list, elements: str, default: []}
-  volumes: {description: Volume names to look up., type: list, elements: str, default: []}
-  container_label: {description: List the containers carrying this label (C(key) or C(key=value)), by name., type: str}
-  files: {description: Files to describe (exists, mode, uid, gid, sha256)., type: list, elements: path, default: []}
-  inspect: {description: "Containers to inspect: their State and RestartCount (null when absent).", type: list, elements: str, default: []}
-  logs_tail: {description: Also return the last this many lines of each inspected container's log (0 for none)., type: int, default: 0}
-  require_engine: {description: Fail when the engine does not answer (else report engine_answers=false)., type: bool, default: false}
+  docker_host:
+    description: The engine's address (V(unix://) or plain V(tcp://)).
+    type: str
+    default: unix:///var/run/docker.sock
+  info:
+    description: Return the engine's C(docker info) as RV(host_info).
+    type: bool
+    default: true
+  daemon_json:
+    description: A daemon.json to read (its raw text; parsing is the role's job).
+    type: path
+  images:
+    description: Image names to inspect.
+    type: list
+    elements: str
+    default: []
+  networks:
+    description: Network names to inspect.
+    type: list
+    elements: str
+    default: []
+  volumes:
+    description: Volume names to look up.
+    type: list
+    elements: str
+    default: []
+  container_label:
+    description: List the containers carrying this label (V(key) or V(key=value)), by name.
+    type: str
+  files:
+    description: Files to describe (exists, mode, uid, gid, sha256).
+    type: list
+    elements: path
+    default: []
+  inspect:
+    description: Containers to inspect, their State and RestartCount (null when absent).
+    type: list
+    elements: str
+    default: []
+  logs_tail:
+    description: Also return the last this many lines of each inspected container's log (0 for none).
+    type: int
+    default: 0
+  require_engine:
+    description: Fail when the engine does not answer (else report RV(engine_answers)=false).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Read the engine, its daemon.json and the cluster's containers in one call
+  ray_docker.cluster.docker_engine_info:
+    daemon_json: /etc/docker/daemon.json
+    images: [rayproject/ray:2.60.0-py311-cpu]
+    container_label: ray-docker.cluster=ray
+  register: engine
 """
 
 RETURN = r"""
-engine_answers: {description: Whether the engine answered., type: bool, returned: always}
-engine_error: {description: Why it did not., type: str, returned: when the engine did not answer}
-host_info: {description: The engine's /info answer., type: dict, returned: when the engine answered and info is true}
-daemon_json: {description: "path, exists, content (raw text, '' when absent).", type: dict, returned: when daemon_json is set}
-images: {description: Name to /images/<name>/json answer, or null when absent., type: dict, returned: when the engine answered}
-networks: {description: Name to {Id, Driver, Labels}, or null when absent., type: dict, returned: when the engine answered}
-volumes: {description: Name to {Name, Labels}, or null when absent., type: dict, returned: when the engine answered}
-containers: {description: "Name to {Id, ImageID, State, Status, Labels}.", type: dict, returned: when the engine answered}
-inspected: {description: "Name to {State, RestartCount, Created, logs} or null when absent.", type: dict, returned: when the engine answered}
-files: {description: "Path to {exists, mode, uid, gid, sha256}.", type: dict, returned: always}
-python_requests: {description: Whether this Python can import requests (community.docker's modules need it)., type: bool, returned: always}
+engine_answers:
+  description: Whether the engine answered.
+  type: bool
+  returned: always
+engine_error:
+  description: Why it did not.
+  type: str
+  returned: when the engine did not answer
+host_info:
+  description: The engine's /info answer.
+  type: dict
+  returned: when the engine answered and O(info) is true
+daemon_json:
+  description: The file's path, whether it exists and its raw text ('' when absent).
+  type: dict
+  returned: when O(daemon_json) is set
+images:
+  description: Name to the engine's /images/<name>/json answer, or null when absent.
+  type: dict
+  returned: when the engine answered
+networks:
+  description: Name to Id, Driver and Labels, or null when absent.
+  type: dict
+  returned: when the engine answered
+volumes:
+  description: Name to Name and Labels, or null when absent.
+  type: dict
+  returned: when the engine answered
+containers:
+  description: Name to Id, ImageID, State, Status and Labels.
+  type: dict
+  returned: when the engine answered
+inspected:
+  description: Name to State, RestartCount, Created and logs, or null when absent.
+  type: dict
+  returned: when the engine answered
+files:
+  description: Path to exists, mode, uid, gid and sha256.
+  type: dict
+  returned: always
+python_requests:
+  description: Whether this Python can import requests (community.docker's modules need it).
+  type: bool
+  returned: always
 """
 
 import hashlib
@@ -42,7 +122,7 @@ import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.docker_engine_api import EngineClient, EngineError
+from ansible_collections.ray_docker.cluster.plugins.module_utils.docker_engine_api import EngineClient, EngineError
 
 
 def describe_file(path):

@@ -8,19 +8,14 @@ inspects their containers on the host (the probe module, over the host's own con
 container that exited or is crash-looping stops the wait at once, with the end of its log.
 """
 
-import sys
 import time
-from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy.containers import ContainerWatch, failure_message  # noqa: E402
-from raydeploy.dashboard import DashboardError, wait_for_nodes  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils.containers import ContainerWatch, failure_message
+from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardError, wait_for_nodes
 
 DOCUMENTATION = r"""
 action: ray_cluster_info

@@ -1,13 +1,8 @@
 """Filters for Windows PCs and WSL2 (logic and its tests: raydeploy/wsl.py, tests/unit/test_wsl.py)."""
 
-import sys
-from pathlib import Path
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy import wsl  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils import wsl
 
 
 def wsl_merge_ini(text, settings):

@@ -4,17 +4,12 @@ Runs on the control node, which has ray[default] of the cluster's version, so no
 anywhere and a re-run whose verdict can be reused costs two HTTP requests.
 """
 
-import sys
-from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy.check import CheckError, run_check  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils.check import CheckError, run_check
 
 DOCUMENTATION = r"""
 action: ray_job_check

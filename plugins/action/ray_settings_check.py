@@ -7,20 +7,19 @@ Then the checks that span variables: the host's CPUs and memory against its Ray 
 open-files limit against the host's hard limit, flags and environment the role sets itself.
 """
 
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy import settings as checks  # noqa: E402
-from raydeploy.resources import host_resources  # noqa: E402
-from raydeploy.wsl import wslconfig_memory_advice  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils import settings as checks
+from ansible_collections.ray_docker.cluster.plugins.module_utils.resources import host_resources
+from ansible_collections.ray_docker.cluster.plugins.module_utils.wsl import wslconfig_memory_advice
+
+# The collection's root (this file is plugins/action/ in it): where its roles are.
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 
 DOCUMENTATION = r"""
 action: ray_settings_check
@@ -125,7 +124,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec={
             "roles": {"type": "list", "elements": "str"},
-            "roles_path": {"type": "path", "default": str(Path(PROJECT_ROOT) / "roles")},
+            "roles_path": {"type": "path", "default": str(COLLECTION_ROOT / "roles")},
             "nodes": {"type": "list", "elements": "dict", "default": []},
             "facts": {"type": "dict", "default": {}},
         })

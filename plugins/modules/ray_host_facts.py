@@ -4,24 +4,41 @@
 DOCUMENTATION = r"""
 module: ray_host_facts
 short_description: A host's CPUs, memory and platform, for sharing it between Ray nodes
+version_added: 1.0.0
+author: ray-docker maintainers
 description:
   - Read-only (runs in check mode), standard library only, no engine needed. The preflight runs it on every
-    host before anything changes: it sizes each Ray node's share of the host, and it is the reachability probe.
+    host before anything changes, it sizes each Ray node's share of the host, and it is the reachability probe.
   - CPUs are the ones this process may run on (affinity), capped by a CPU quota when the host is itself a
     container; memory is MemTotal, capped by a memory limit when the host is a container. On WSL2 both are what
     the WSL VM has (set by .wslconfig).
 options: {}
 """
 
+EXAMPLES = r"""
+- name: Learn the host's CPUs, memory and platform
+  ray_docker.cluster.ray_host_facts:
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ ray_host.cpus }} CPUs, {{ ray_host.mem_total }} bytes, WSL {{ ray_host.wsl_version }}"
+"""
+
 RETURN = r"""
 ansible_facts:
-  description: "ray_host: {cpus, mem_total (bytes), kernel_release, wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name),
-    nofile_hard (hard limit of open files), wsl_conf (/etc/wsl.conf's text, '' when absent), windows_profile (the
-    Windows user's profile as a Linux path, '' when Windows interop is not there), wslconfig (its .wslconfig's text),
-    docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the Docker engine's
-    OperatingSystem, e.g. 'Docker Desktop'; '' when no engine answers)}"
+  description: Facts about the host.
   type: dict
   returned: always
+  contains:
+    ray_host:
+      description:
+        - cpus, mem_total (bytes), kernel_release, wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name),
+          nofile_hard (hard limit of open files), wsl_conf (/etc/wsl.conf's text, '' when absent),
+          windows_profile (the Windows user's profile as a Linux path, '' without Windows interop),
+          wslconfig (its .wslconfig's text), docker_desktop_integration (Docker Desktop's WSL integration is present),
+          engine_os (the Docker engine's OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
+      type: dict
+      returned: always
 """
 
 import math
@@ -32,7 +49,7 @@ import shutil
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.docker_engine_api import EngineClient, EngineError
+from ansible_collections.ray_docker.cluster.plugins.module_utils.docker_engine_api import EngineClient, EngineError
 
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
 

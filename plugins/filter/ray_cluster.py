@@ -5,14 +5,9 @@ and the exact `ray start` command: all derived from inventory variables alone, s
 play (deploy, check, status, down) computes the same answer without facts from earlier runs.
 """
 
-import sys
-from pathlib import Path
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy.specs import SPEC_LABEL, with_spec_digest  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils.specs import SPEC_LABEL, with_spec_digest
 
 try:
     from ansible.errors import AnsibleFilterError

@@ -1,13 +1,8 @@
 """Filter ray_host_resources: each Ray node's share of its host (logic in raydeploy/resources.py)."""
 
-import sys
-from pathlib import Path
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy.resources import host_resources  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils.resources import host_resources
 
 
 def ray_host_resources(nodes, facts, variables):

@@ -1,13 +1,8 @@
 """Filters for Prometheus and Grafana (logic and its tests: raydeploy/monitoring.py, tests/unit/test_monitoring.py)."""
 
-import sys
-from pathlib import Path
 
-PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-if PROJECT_ROOT not in sys.path:  # the raydeploy package sits next to this folder
-    sys.path.insert(0, PROJECT_ROOT)
 
-from raydeploy import monitoring  # noqa: E402
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
 
 
 def ray_prometheus_config(nodes, cluster_name, network_mode, addresses, metrics_port, head_ports, scrape_interval="10s"):

@@ -135,7 +135,7 @@ def prometheus_spec(settings):
     container, no restart), data on a named volume that outlives the container, retention as asked. Runs as
     nobody, like the official image. No --web.enable-lifecycle: anyone who reaches the port could shut it
     down with /-/quit."""
-    from raydeploy.specs import with_spec_digest
+    from ansible_collections.ray_docker.cluster.plugins.module_utils.specs import with_spec_digest
 
     listen = "0.0.0.0" if settings["network_mode"] == "bridge" else settings["bind_address"]
     spec = {
@@ -156,7 +156,7 @@ def grafana_spec(settings):
     """Grafana: provisioning and Ray's dashboards read-only, the admin password from a file, data on a
     named volume. Runs as the official image's user 472. A new datasource restarts it (its digest is a
     label); new dashboards it picks up by itself."""
-    from raydeploy.specs import with_spec_digest
+    from ansible_collections.ray_docker.cluster.plugins.module_utils.specs import with_spec_digest
 
     bind = "" if settings["network_mode"] == "bridge" else settings["bind_address"]
     spec = {

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from raydeploy.dashboard import DashboardClient, DashboardError, read_token, summarize_nodes
+from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardClient, DashboardError, read_token, summarize_nodes
 
 RESULT_MARKER = "RAY_CHECK_RESULT "
 
