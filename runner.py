@@ -69,8 +69,11 @@ def main(argv):
     from raydeploy import cli, lock
 
     try:
-        args = cli.parse_args(argv)
+        # A bad command line is refused before the environment is built; -e key=value gets its types (from
+        # the roles' argument specs, read with Ansible's YAML) once it is there.
+        cli.parse_args(argv, typed=False)
         bootstrap.ensure_venv(bootstrap.ROOT / "requirements.txt", [os.path.abspath(__file__), *argv])
+        args = cli.parse_args(argv)
         if args.verb in cli.READ_ONLY_VERBS:
             return run(args)
         # Two runs that change the same cluster would race each other's containers: one at a time.

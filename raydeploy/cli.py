@@ -31,16 +31,17 @@ class UserError(Exception):
     """Bad input from the user: printed as one line, never as a traceback."""
 
 
-def parse_extra_vars(values, base_dir=None):
+def parse_extra_vars(values, base_dir=None, typed=True):
     """Merge -e values like ansible-playbook: key=value pairs, a JSON/YAML mapping, or @file. Unlike
-    ansible-playbook, key=value gives the roles' boolean and numeric variables their type."""
+    ansible-playbook, key=value gives the roles' boolean and numeric variables their type. typed=False
+    only checks the syntax: it runs before the environment with Ansible exists."""
     merged = {}
     for value in values or []:
-        merged.update(_parse_one(value.strip(), Path(base_dir or Path.cwd())))
+        merged.update(_parse_one(value.strip(), Path(base_dir or Path.cwd()), typed))
     return merged
 
 
-def _parse_one(value, base_dir):
+def _parse_one(value, base_dir, typed=True):
     if not value:
         raise UserError("-e/--extra-vars needs a value: key=value, a JSON object or @file")
     if value.startswith("@"):
@@ -49,15 +50,15 @@ def _parse_one(value, base_dir):
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"-e {value}: cannot read {path}: {exc.strerror}")
-        return _mapping(text, f"-e {value}")
+        return _mapping(text, f"-e {value}", typed)
     if value[0] in "{[":
-        return _mapping(value, f"-e {value!r}")
+        return _mapping(value, f"-e {value!r}", typed)
     pairs = {}
     for token in shlex.split(value):
         key, sep, item = token.partition("=")
         if not sep or not key.isidentifier():
             raise UserError(f"-e {token!r}: expected key=value (key a valid variable name), a JSON object or @file")
-        pairs[key] = typed_value(item, scalar_types().get(key))
+        pairs[key] = typed_value(item, scalar_types().get(key)) if typed else item
     return pairs
 
 
@@ -93,13 +94,15 @@ def typed_value(text, kind):
     return text
 
 
-def _mapping(text, where):
+def _mapping(text, where, typed=True):
     try:
         data = json.loads(text)
     except ValueError:
         try:
             import yaml  # ships with ansible-core
         except ImportError:
+            if not typed:  # before the environment exists: its YAML parser checks this value then
+                return {}
             raise UserError(f"{where}: not valid JSON (YAML needs PyYAML)")
         try:
             data = yaml.safe_load(text)
@@ -135,7 +138,8 @@ def build_parser():
     return parser
 
 
-def parse_args(argv):
+def parse_args(argv, typed=True):
+    """The command line; with typed=False (before the environment with Ansible exists) -e is only checked."""
     args = build_parser().parse_args(argv)
     args.playbook = ROOT / "playbooks" / VERBS[args.verb][0]
     inventories = []
@@ -145,5 +149,5 @@ def parse_args(argv):
             raise UserError(f"-i {item}: no such inventory file or directory")
         inventories.append(str(path))
     args.inventory = inventories
-    args.extravars = parse_extra_vars(args.extra_vars)
+    args.extravars = parse_extra_vars(args.extra_vars, typed=typed)
     return args

@@ -104,8 +104,11 @@ def summarize(stats, artifact_data, progress, rc, status):
         dict(host=host, **info) for host, info in sorted(progress.failures.items())
         if host not in skipped and (hosts.get(host, {}).get("failed") or hosts.get(host, {}).get("unreachable") or not hosts)
     ]
+    # Optional parts that could not be had (an image no registry served): the cluster is proven without them.
+    degraded = list(artifact_data.get("ray_degraded") or [])
     return {
-        "status": "failed" if failed else "degraded" if skipped else "ok",
+        "status": "failed" if failed else "degraded" if skipped or degraded else "ok",
+        "degraded": degraded,
         "changed": sum(h["changed"] for h in hosts.values()),
         "hosts": hosts,
         "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
@@ -132,6 +135,8 @@ def print_recap(summary, stream=sys.stderr):
     for host, keys in sorted((summary.get("wsl_restart_needed") or {}).items()):
         print(f"  NOTE {host}: /etc/wsl.conf changed ({', '.join(keys)}); WSL applies it when the distribution "
               "starts again: run `wsl --shutdown` in Windows (PowerShell), then open the distribution", file=stream)
+    for note in summary.get("degraded") or []:
+        print(f"  DEGRADED {note}", file=stream)
     for skipped in summary.get("skipped_hosts") or []:
         print(f"  SKIPPED {skipped['host']}: does not answer ({skipped['msg']}); its Ray node was left out of this run",
               file=stream)

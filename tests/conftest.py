@@ -20,24 +20,3 @@ def pytest_collection_modifyitems(items):
         parts = Path(item.fspath).relative_to(ROOT / "tests").parts
         if parts and parts[0] in MARKERS:
             item.add_marker(getattr(pytest.mark, parts[0]))
-
-
-@pytest.fixture(scope="session")
-def docker_daemon():
-    from ansible_collections.ray_docker.cluster.plugins.filter import docker_daemon
-
-    return docker_daemon
-
-
-@pytest.fixture(scope="session")
-def ray_filters():
-    from ansible_collections.ray_docker.cluster.plugins.filter import ray_cluster
-
-    return ray_cluster
-
-
-@pytest.fixture(scope="session")
-def load_module_utils():
-    from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_engine_api
-
-    return docker_engine_api

@@ -1,7 +1,9 @@
 """Action plugin: the Ray cluster's nodes as the control node sees them, optionally waiting for them.
 
 Runs on the control node (no module to ship: a re-run stays fast) against the head's dashboard
-with the control node's copy of the auth token. The logic lives in raydeploy/dashboard.py.
+with the control node's copy of the auth token. The logic lives in plugins/module_utils/dashboard.py.
+Without options it asks the Jobs API the project's settings point at (the head's address, the token's
+file) and expects the nodes of the plan, but those of hosts the preflight skipped.
 
 With `watch: true` (the deployment's per-host wait), while this host's nodes are missing it also
 inspects their containers on the host (the probe module, over the host's own connection): a
@@ -16,22 +18,43 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils.containers import ContainerWatch, failure_message
 from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardError, wait_for_nodes
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
 
 DOCUMENTATION = r"""
 action: ray_cluster_info
 short_description: Ray nodes from the dashboard's state API, compared with the expected names
 options:
-  dashboard_url: {description: The dashboard / Jobs API URL as the control node reaches it., type: str, required: true}
-  token_file: {description: The auth token file on the control node., type: path, required: true}
-  expected_nodes: {description: Ray node names that must be alive., type: list, elements: str, default: []}
-  wait_timeout: {description: Seconds to wait for the expected nodes; 0 reports at once., type: int, default: 0}
+  dashboard_url:
+    description: The dashboard / Jobs API URL as the control node reaches it; default from the settings.
+    type: str
+  token_file:
+    description: The auth token file on the control node; default from the settings.
+    type: path
+  nodes:
+    description: The nodes to expect, V(cluster) (every node of the plan the run deploys) or V(host) (this host's).
+    type: str
+    choices: [cluster, host]
+    default: cluster
+  expected_nodes:
+    description: Ray node names that must be alive, instead of O(nodes).
+    type: list
+    elements: str
+  wait_timeout:
+    description: Seconds to wait for the expected nodes; 0 reports at once.
+    type: int
+    default: 0
   watch:
-    description: While expected nodes are missing, inspect their containers (named <container>@<host>) on this host
-      and fail at once, with their log, when one exited or keeps restarting.
+    description:
+      - While expected nodes are missing, inspect their containers (named <container>@<host>) on this host
+        and fail at once, with their log, when one exited or keeps restarting.
     type: bool
     default: false
-  logs_tail: {description: Lines of a failed container's log to show., type: int, default: 25}
-returns: nodes (alive, head first; one per name), alive, missing, dead, stale, unexpected, resources, targets
+  logs_tail:
+    description: Lines of a failed container's log to show.
+    type: int
+    default: 25
+returns: nodes (alive, head first; one per name), alive, missing, dead, stale, unexpected, resources, targets, expected
 """
 
 WATCH_AFTER = 3.0   # seconds before the first look: a container just started is not yet a node
@@ -44,7 +67,7 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def _inspect(self, names, task_vars, logs_tail=0):
-        result = self._execute_module(module_name="docker_engine_facts",
+        result = self._execute_module(module_name="ray_docker.cluster.docker_engine_info",
                                       module_args={"info": False, "inspect": names, "logs_tail": logs_tail},
                                       task_vars=task_vars)
         return None if result.get("failed") else result.get("inspected") or {}
@@ -73,16 +96,42 @@ class ActionModule(ActionBase):
 
         return on_missing
 
+    @staticmethod
+    def _monitoring_urls(ctx, task_vars):
+        """Where the user reaches Prometheus and Grafana: those that run (an image that could not be had leaves its
+        part out), on the monitoring host."""
+        images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host, "ray_engine").get("images")
+        parts = monitoring.running_parts(ctx.settings, images)
+        urls = {}
+        if parts["prometheus"]:
+            urls["prometheus"] = ctx.url_on_monitoring_host(ctx.settings["ray_prometheus_port"])
+        if parts["grafana"]:
+            urls["grafana"] = ctx.url_on_monitoring_host(ctx.settings["ray_grafana_port"])
+        return urls
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec={
-            "dashboard_url": {"type": "str", "required": True},
-            "token_file": {"type": "path", "required": True},
-            "expected_nodes": {"type": "list", "elements": "str", "default": []},
+            "dashboard_url": {"type": "str"},
+            "token_file": {"type": "path"},
+            "nodes": {"type": "str", "choices": ["cluster", "host"], "default": "cluster"},
+            "expected_nodes": {"type": "list", "elements": "str"},
             "wait_timeout": {"type": "int", "default": 0},
             "watch": {"type": "bool", "default": False},
             "logs_tail": {"type": "int", "default": 25},
         })
+        monitoring_urls = {}
+        if not (args["dashboard_url"] and args["token_file"] and args["expected_nodes"] is not None):
+            try:
+                ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_monitoring"))
+                monitoring_urls = self._monitoring_urls(ctx, task_vars or {})
+            except ValueError as exc:
+                raise AnsibleActionFail(f"Settings refused: {exc}. Nothing was changed.")
+            nodes = ctx.host_nodes() if args["nodes"] == "host" else ctx.expected_nodes
+            args["dashboard_url"] = args["dashboard_url"] or ctx.dashboard_url
+            args["token_file"] = args["token_file"] or ctx.token_file
+            if args["expected_nodes"] is None:
+                args["expected_nodes"] = [node["node_name"] for node in nodes]
         on_missing = self._watcher(args["expected_nodes"], task_vars, args["logs_tail"]) if args["watch"] else None
         try:
             summary = wait_for_nodes(args["dashboard_url"], args["token_file"], args["expected_nodes"],
@@ -92,5 +141,6 @@ class ActionModule(ActionBase):
         except DashboardError as exc:
             result.update(exc.summary or {})
             raise AnsibleActionFail(str(exc), result=result)
-        result.update(changed=False, dashboard_url=args["dashboard_url"], **summary)
+        result.update(changed=False, dashboard_url=args["dashboard_url"], expected=args["expected_nodes"],
+                      monitoring_urls=monitoring_urls, **summary)
         return result

@@ -1,32 +1,52 @@
-"""Action plugin: prove every node of the Ray cluster works with a check job (see raydeploy/check.py).
+"""Action plugin: prove every node of the Ray cluster works with a check job (see plugins/module_utils/check.py).
 
 Runs on the control node, which has ray[default] of the cluster's version, so no module is shipped
-anywhere and a re-run whose verdict can be reused costs two HTTP requests.
+anywhere and a re-run whose verdict can be reused costs two HTTP requests. Without options it checks the
+cluster the project's settings describe: its Jobs API, its token, the nodes of the plan (but those of hosts
+the preflight skipped), its Ray version, the verdict file next to the token.
 """
 
+import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-
 from ansible_collections.ray_docker.cluster.plugins.module_utils.check import CheckError, run_check
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 DOCUMENTATION = r"""
 action: ray_job_check
 short_description: Submit the task/actor check job through Ray's Jobs API and compare it with the plan
 options:
-  dashboard_url: {description: Jobs API URL., type: str, required: true}
-  token_file: {description: File holding the auth token on the control node., type: path, required: true}
-  expected_nodes: {description: Ray node names that must be alive., type: list, elements: str, required: true}
-  expected_ray_version: {description: Ray version every node must run., type: str, required: true}
-  job_script: {description: The check job (a Python file) to run as the job's entrypoint., type: path, required: true}
-  timeout: {description: Seconds to wait for the job., type: int, default: 300}
-  node_wait: {description: Seconds to wait for a node that is restarting (registered before, not alive now)., type: int, default: 60}
-  verdict_file: {description: Where a passing check records the node ids it verified (0600); a failing one removes it., type: path}
+  dashboard_url:
+    description: Jobs API URL; default from the settings.
+    type: str
+  token_file:
+    description: File holding the auth token on the control node; default from the settings.
+    type: path
+  expected_nodes:
+    description: Ray node names that must be alive; default the nodes of the plan.
+    type: list
+    elements: str
+  expected_ray_version:
+    description: Ray version every node must run; default ray_version.
+    type: str
+  job_script:
+    description: The check job (a Python file) to run as the job's entrypoint.
+    type: path
+    required: true
+  timeout:
+    description: Seconds to wait for the job; default ray_check_timeout.
+    type: int
+  node_wait:
+    description: Seconds to wait for a node that is restarting (registered before, not alive now); default ray_check_node_wait.
+    type: int
+  verdict_file:
+    description: Where a passing check records the node ids it verified (0600); a failing one removes it.
+    type: path
   reuse_verdict:
     description: Skip the job when the recorded passing verdict covers exactly the nodes alive now (same node ids).
     type: bool
-    default: false
 returns: check (passed, reasons, nodes_expected, nodes_alive, nodes, transfers, job_id, reused, ...)
 """
 
@@ -39,16 +59,30 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec={
-            "dashboard_url": {"type": "str", "required": True},
-            "token_file": {"type": "path", "required": True},
-            "expected_nodes": {"type": "list", "elements": "str", "required": True},
-            "expected_ray_version": {"type": "str", "required": True},
+            "dashboard_url": {"type": "str"},
+            "token_file": {"type": "path"},
+            "expected_nodes": {"type": "list", "elements": "str"},
+            "expected_ray_version": {"type": "str"},
             "job_script": {"type": "path", "required": True},
-            "timeout": {"type": "int", "default": 300},
-            "node_wait": {"type": "int", "default": 60},
+            "timeout": {"type": "int"},
+            "node_wait": {"type": "int"},
             "verdict_file": {"type": "path"},
-            "reuse_verdict": {"type": "bool", "default": False},
+            "reuse_verdict": {"type": "bool"},
         })
+        try:
+            ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_check"))
+        except ValueError as exc:
+            raise AnsibleActionFail(f"Settings refused: {exc}. Nothing was changed.")
+        settings = ctx.settings
+        defaults = {
+            "dashboard_url": ctx.dashboard_url, "token_file": ctx.token_file,
+            "expected_nodes": [node["node_name"] for node in ctx.expected_nodes],
+            "expected_ray_version": settings["ray_version"], "timeout": settings["ray_check_timeout"],
+            "node_wait": settings["ray_check_node_wait"], "reuse_verdict": settings["ray_check_reuse_verdict"],
+            "verdict_file": os.path.expanduser(settings["ray_check_verdict_file"])
+            or os.path.join(ctx.config_dir, "check_verdict.json"),
+        }
+        args = {key: defaults[key] if value is None and key in defaults else value for key, value in args.items()}
         try:
             check = run_check(**args)
         except CheckError as exc:

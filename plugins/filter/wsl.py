@@ -1,4 +1,4 @@
-"""Filters for Windows PCs and WSL2 (logic and its tests: raydeploy/wsl.py, tests/unit/test_wsl.py)."""
+"""Filters for Windows PCs and WSL2 (logic and its tests: plugins/module_utils/wsl.py, tests/unit/plugins/module_utils/test_wsl.py)."""
 
 
 

@@ -208,7 +208,7 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
         if reuse_verdict and verdict_file:
             verdict = reusable_verdict(verdict_file, verdict_key(list(targets), expected_nodes, expected_ray_version))
             if verdict:
-                return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"],
+                return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"], dashboard_url=dashboard_url,
                             seconds=round(time.monotonic() - started, 2))
         try:
             job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout, targets)

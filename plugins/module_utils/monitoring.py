@@ -108,6 +108,7 @@ def ray_dashboards():
 
 
 MONITORING_ROLE = "monitoring"
+GRAFANA_UID = 472  # the official image's grafana user
 PROMETHEUS_CONFIG_DIR = "/etc/prometheus"
 GRAFANA_PASSWORD_TARGET = "/run/secrets/grafana_admin_password"
 
@@ -175,11 +176,31 @@ def grafana_spec(settings):
     return with_spec_digest(_placement(spec, settings), MONITORING_ROLE)
 
 
-def monitoring_files(prometheus_dir, grafana_dir, prometheus, prometheus_url, grafana, password, grafana_uid=472):
-    """Every file the two containers read: {path on the host: {content, owner, mode}}.
+def directories(prometheus_dir, grafana_dir, grafana):
+    """The folders the two containers read, parents first."""
+    if not grafana:
+        return [prometheus_dir]
+    return [prometheus_dir, grafana_dir, f"{grafana_dir}/provisioning", f"{grafana_dir}/provisioning/datasources",
+            f"{grafana_dir}/provisioning/dashboards", f"{grafana_dir}/dashboards"]
+
+
+def file_paths(prometheus_dir, grafana_dir, grafana):
+    """Every file monitoring_files writes, without making Ray's dashboards (for the engine query)."""
+    paths = [f"{prometheus_dir}/prometheus.yml"]
+    if grafana:
+        paths += [f"{grafana_dir}/provisioning/datasources/ray.yml", f"{grafana_dir}/provisioning/dashboards/ray.yml",
+                  f"{grafana_dir}/admin_password"] + [f"{grafana_dir}/dashboards/{name}" for name in DASHBOARD_GENERATORS]
+    return paths
+
+
+def monitoring_files(prometheus_dir, grafana_dir, prometheus, prometheus_url, grafana, password_sha256="", grafana_uid=472,
+                     dashboards=None):
+    """Every file the two containers read: {path on the host: {content, owner, mode, expected}}.
 
     `prometheus` is prometheus.yml as a dict; with `grafana`, its provisioning, Ray's dashboards for the
-    control node's Ray version, and the admin password (readable only by Grafana's user).
+    control node's Ray version (`dashboards`, else made now), and the admin password, readable only by Grafana's
+    user. The password's entry has no content, only its digest: the role copies it from the control node's
+    file, so that it is in no task's arguments or result.
     """
     import yaml
 
@@ -193,16 +214,29 @@ def monitoring_files(prometheus_dir, grafana_dir, prometheus, prometheus_url, gr
             "content": text(grafana_datasource(prometheus_url)), "owner": 0, "mode": "0644"}
         files[f"{grafana_dir}/provisioning/dashboards/ray.yml"] = {
             "content": text(grafana_dashboard_provider()), "owner": 0, "mode": "0644"}
-        files[f"{grafana_dir}/admin_password"] = {"content": str(password), "owner": int(grafana_uid), "mode": "0600"}
-        for name, content in ray_dashboards().items():
+        files[f"{grafana_dir}/admin_password"] = {"secret": True, "owner": int(grafana_uid), "mode": "0600"}
+        for name, content in (dashboards if dashboards is not None else ray_dashboards()).items():
             files[f"{grafana_dir}/dashboards/{name}"] = {"content": content, "owner": 0, "mode": "0644"}
     for entry in files.values():  # as the engine query describes a file that is already right
+        digest = password_sha256 if entry.get("secret") else hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()
         entry["expected"] = {"exists": True, "directory": False, "mode": entry["mode"], "uid": entry["owner"],
-                             "gid": entry["owner"], "sha256": hashlib.sha256(entry["content"].encode("utf-8")).hexdigest()}
+                             "gid": entry["owner"], "sha256": digest}
     return files
 
 
 def running_monitoring_containers(containers):
-    """Names of the containers (docker_engine_facts rows) this role runs: Prometheus and Grafana."""
+    """Names of the containers (the engine query's rows) this role runs: Prometheus and Grafana."""
     return sorted(name for name, row in (containers or {}).items()
                   if ((row or {}).get("Labels") or {}).get("ray-docker.role") == MONITORING_ROLE)
+
+
+def running_parts(settings, images_on_monitoring_host):
+    """{prometheus, grafana}: which parts of monitoring run. A part runs when it is switched on and its image is on the
+    monitoring host; an optional image that could not be had (the ray_image role says so) leaves its part out,
+    as switching it off would. Without a look at that host (None), the switches alone decide."""
+    prometheus = bool(settings.get("ray_monitoring_enabled"))
+    grafana = prometheus and bool(settings.get("ray_monitoring_grafana_enabled"))
+    if images_on_monitoring_host is not None:
+        prometheus = prometheus and bool(images_on_monitoring_host.get(settings["ray_prometheus_image"]))
+        grafana = grafana and prometheus and bool(images_on_monitoring_host.get(settings["ray_grafana_image"]))
+    return {"prometheus": prometheus, "grafana": grafana}

@@ -221,7 +221,8 @@ def check_variable(name, value, spec, rule):
     try:
         typed = coerce(value, spec)
     except (TypeError, ValueError) as exc:
-        reason = str(exc).split(":")[0] if "argument" not in str(exc) else ""
+        # Our own reasons ("not a whole number") add to `want`; Ansible's own wording only repeats it.
+        reason = str(exc).split(":")[0] if not str(exc).startswith(("The value", "argument")) and "argument" not in str(exc) else ""
         want = TYPE_WORDS.get(spec.get("type", "raw"), spec.get("type"))
         if spec.get("elements"):
             want += f" of {TYPE_WORDS.get(spec['elements'], spec['elements'])}s"

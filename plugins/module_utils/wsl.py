@@ -206,6 +206,35 @@ def windows_to_wsl_path(path, automount_root="/mnt/"):
     return f"{root}{match.group(1).lower()}" + (f"/{rest}" if rest else "")
 
 
+def automount_root(wsl_conf):
+    """Where Windows drives are mounted in a distribution: /etc/wsl.conf's [automount] root, else /mnt/."""
+    return parse_ini(wsl_conf).get("automount", {}).get("root") or "/mnt/"
+
+
+def wsl_version(kernel_release):
+    """2 for WSL2 (`...-microsoft-standard-WSL2`), 1 for WSL1 (`...-Microsoft`), 0 elsewhere."""
+    release = str(kernel_release or "").lower()
+    if "microsoft" not in release:
+        return 0
+    return 2 if ("wsl2" in release or "microsoft-standard" in release) else 1
+
+
+def decode_cmd_unicode(raw):
+    """The text `cmd.exe /u /c echo ...` wrote to a pipe: UTF-16LE (cmd's /u switch, "Formats internal command
+    output to a pipe or a file as Unicode"), so a profile such as C:\\Users\\张三 survives whatever the PC's
+    OEM code page is. '' when the bytes are not UTF-16LE (an older cmd, or something else answered)."""
+    data = bytes(raw or b"")
+    if data[:2] == b"\xff\xfe":
+        data = data[2:]
+    if len(data) % 2:
+        return ""
+    try:
+        text = data.decode("utf-16-le")
+    except UnicodeDecodeError:
+        return ""
+    return text.replace("\r", "").strip()
+
+
 def docker_engine_kind(host_info, desktop_integration=False):
     """'desktop' when the engine is Docker Desktop's (it says so in `docker info`), or when it is not
     answering but Desktop's WSL integration is there; else 'engine'."""

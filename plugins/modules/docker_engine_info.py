@@ -87,7 +87,7 @@ daemon_json:
   type: dict
   returned: when O(daemon_json) is set
 images:
-  description: Name to the engine's /images/<name>/json answer, or null when absent.
+  description: Name to the image's Id, or null when absent.
   type: dict
   returned: when the engine answered
 networks:
@@ -116,34 +116,8 @@ python_requests:
   returned: always
 """
 
-import hashlib
-import importlib.util
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ray_docker.cluster.plugins.module_utils.docker_engine_api import EngineClient, EngineError
-
-
-def describe_file(path):
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return {"exists": False}
-    described = {"exists": True, "mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
-                 "directory": stat.S_ISDIR(st.st_mode)}
-    if stat.S_ISREG(st.st_mode):
-        with open(path, "rb") as handle:
-            described["sha256"] = hashlib.sha256(handle.read()).hexdigest()
-    return described
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return {"path": path, "exists": True, "content": handle.read()}
-    except FileNotFoundError:
-        return {"path": path, "exists": False, "content": ""}
+from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state
 
 
 def main():
@@ -164,46 +138,23 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    result = {"changed": False, "files": {}, "python_requests": importlib.util.find_spec("requests") is not None}
+    result = {"changed": False, "python_requests": host_state.python_requests()}
     try:
-        for path in params["files"]:
-            result["files"][path] = describe_file(path)
+        result["files"] = host_state.read_files(params["files"])
         if params["daemon_json"]:
-            result["daemon_json"] = read_text(params["daemon_json"])
-    except (OSError, UnicodeDecodeError) as exc:
+            result["daemon_json"] = host_state.read_text(params["daemon_json"])
+    except OSError as exc:
         module.fail_json(msg=f"cannot read {exc.filename or 'a file'}: {exc}")
-
     try:
-        client = EngineClient(params["docker_host"])
-        info = client.info()  # also the liveness probe
-        if params["info"]:
-            result["host_info"] = info
-        result["images"] = {name: client.image(name) for name in params["images"]}
-        result["networks"] = {}
-        for name in params["networks"]:
-            network = client.network(name)
-            result["networks"][name] = network and {key: network.get(key) for key in ("Id", "Driver", "Labels")}
-        result["volumes"] = {}
-        for name in params["volumes"]:
-            volume = client.volume(name)
-            result["volumes"][name] = volume and {key: volume.get(key) for key in ("Name", "Labels")}
-        result["containers"] = {}
-        if params["container_label"]:
-            for name, row in client.containers(params["container_label"]).items():
-                result["containers"][name] = {key: row.get(key) for key in ("Id", "ImageID", "State", "Status", "Labels")}
-        result["inspected"] = {}
-        for name in params["inspect"]:
-            details = client.container(name)
-            if details is not None:
-                details = {key: details.get(key) for key in ("State", "RestartCount", "Created")}
-                if params["logs_tail"] > 0:
-                    details["logs"] = client.logs(name, params["logs_tail"])
-            result["inspected"][name] = details
-    except EngineError as exc:
+        state = host_state.engine_state(params["docker_host"], params["images"], params["networks"], params["volumes"],
+                                        params["container_label"], params["inspect"], params["logs_tail"], full_info=True)
+    except host_state.EngineError as exc:
         if exc.status is not None or params["require_engine"]:  # an engine error is always a real problem
             module.fail_json(msg=f"{exc}. Run the docker step first (runner.py docker)." if exc.status is None else str(exc))
         module.exit_json(engine_answers=False, engine_error=str(exc), **result)
-    module.exit_json(engine_answers=True, **result)
+    if not params["info"]:
+        state.pop("host_info")
+    module.exit_json(engine_answers=True, **result, **state)
 
 
 if __name__ == "__main__":

@@ -1,63 +1,120 @@
 #!/usr/bin/python
-"""Ansible module: what the Ray roles need to know about a host itself, read-only, in one call."""
+"""Ansible module: the one read-only look at a host that a run needs: its CPUs, memory and platform, and
+the Docker engine state every role compares with its plan."""
 
 DOCUMENTATION = r"""
 module: ray_host_facts
-short_description: A host's CPUs, memory and platform, for sharing it between Ray nodes
+short_description: A host's CPUs, memory, platform and Docker engine state, in one read-only call
 version_added: 1.0.0
 author: ray-docker maintainers
 description:
-  - Read-only (runs in check mode), standard library only, no engine needed. The preflight runs it on every
-    host before anything changes, it sizes each Ray node's share of the host, and it is the reachability probe.
+  - Read-only (runs in check mode), standard library only. The preflight runs it on every Ray host before
+    anything changes; it is the reachability probe, it sizes each Ray node's share of the host, and its engine
+    snapshot lets every role see what is in place without asking the host again.
   - CPUs are the ones this process may run on (affinity), capped by a CPU quota when the host is itself a
-    container; memory is MemTotal, capped by a memory limit when the host is a container. On WSL2 both are what
-    the WSL VM has (set by .wslconfig).
-options: {}
+    container; memory is MemTotal, capped by a memory limit when the host is a container. On WSL2 both are
+    what the WSL VM has (set by .wslconfig).
+  - The action plugin of the same name fills in what to read from the project's settings when the task
+    gives no options, so C(ray_docker.cluster.ray_host_facts:) alone takes the run's snapshot.
+  - Files that are not UTF-8 (a C(.wslconfig) saved as UTF-16 or ANSI, a Windows user name in a code page)
+    never make it fail; see the C(encoding) of each file read.
+options:
+  engine:
+    description: Also read the Docker engine's state (as RV(ansible_facts.ray_engine)).
+    type: bool
+    default: false
+  docker_host:
+    description: The engine's address (V(unix://) or plain V(tcp://)).
+    type: str
+    default: unix:///var/run/docker.sock
+  daemon_json:
+    description: The engine's daemon.json to read (raw text).
+    type: path
+  desktop_daemon_json:
+    description:
+      - Docker Desktop's daemon.json as this WSL distribution reaches it; V(auto) finds it in the Windows user's
+        profile when Docker Desktop's engine answers or its WSL integration is there.
+    type: str
+    default: auto
+  images:
+    description: Image names to look up.
+    type: list
+    elements: str
+    default: []
+  networks:
+    description: Network names to look up.
+    type: list
+    elements: str
+    default: []
+  volumes:
+    description: Volume names to look up.
+    type: list
+    elements: str
+    default: []
+  container_label:
+    description: List the containers carrying this label (V(key) or V(key=value)), by name.
+    type: str
+  files:
+    description: Files and folders to describe (exists, mode, uid, gid, sha256).
+    type: list
+    elements: path
+    default: []
 """
 
 EXAMPLES = r"""
-- name: Learn the host's CPUs, memory and platform
+- name: Take the run's snapshot of this host (what to read comes from the project's settings)
   ray_docker.cluster.ray_host_facts:
 
-- name: Show them
+- name: Show what the host has
   ansible.builtin.debug:
-    msg: "{{ ray_host.cpus }} CPUs, {{ ray_host.mem_total }} bytes, WSL {{ ray_host.wsl_version }}"
+    msg: "{{ ansible_facts.ray_host.cpus }} CPUs; engine answers: {{ ansible_facts.ray_engine.engine_answers }}"
 """
 
 RETURN = r"""
 ansible_facts:
-  description: Facts about the host.
+  description: What the host holds.
   type: dict
   returned: always
   contains:
     ray_host:
       description:
-        - cpus, mem_total (bytes), kernel_release, wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name),
-          nofile_hard (hard limit of open files), wsl_conf (/etc/wsl.conf's text, '' when absent),
-          windows_profile (the Windows user's profile as a Linux path, '' without Windows interop),
-          wslconfig (its .wslconfig's text), docker_desktop_integration (Docker Desktop's WSL integration is present),
-          engine_os (the Docker engine's OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
+        - cpus, mem_total (bytes), default_ipv4 (the address of the default route, '' without one), kernel_release,
+          wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name), nofile_hard (hard limit of open files),
+          wsl_conf (/etc/wsl.conf's text), windows_profile (the Windows user's profile as a Linux path, '' without
+          Windows interop), wslconfig (that profile's .wslconfig as text), wslconfig_encoding,
+          docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the engine's
+          OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
       type: dict
       returned: always
+    ray_engine:
+      description:
+        - engine_answers, engine_error, host_info (ServerVersion, OperatingSystem, RegistryConfig.Mirrors, ...),
+          daemon_json and desktop_daemon_json (path, exists, content, encoding), images (name to Id or null),
+          networks, volumes, containers (name to Id, ImageID, State, Status, Labels), files (path to exists, mode,
+          uid, gid, sha256), python_requests.
+      type: dict
+      returned: when O(engine) is true
 """
 
 import math
 import os
-import re
 import resource
 import shutil
+import socket
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ray_docker.cluster.plugins.module_utils.docker_engine_api import EngineClient, EngineError
+from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, wsl
 
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
+DESKTOP_INTEGRATION = "/mnt/wsl/docker-desktop"
 
 
 def read(path, default=""):
+    """A small system file's text; '' (or `default`) when it is absent or unreadable."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace").strip()
     except OSError:
         return default
 
@@ -100,65 +157,43 @@ def nofile_hard():
     return None if hard == resource.RLIM_INFINITY else hard
 
 
-def wsl_version(kernel_release):
-    """2 for WSL2 (`...-microsoft-standard-WSL2`), 1 for WSL1 (`...-Microsoft`), 0 elsewhere."""
-    release = kernel_release.lower()
-    if "microsoft" not in release:
-        return 0
-    return 2 if ("wsl2" in release or "microsoft-standard" in release) else 1
-
-
-CMD_EXE = "/mnt/c/Windows/System32/cmd.exe"
-DESKTOP_INTEGRATION = "/mnt/wsl/docker-desktop"
-
-
-def automount_root(wsl_conf):
-    """[automount] root from /etc/wsl.conf (default /mnt/)."""
-    section = ""
-    for line in wsl_conf.splitlines():
-        header = re.match(r"^\s*\[([^\]]+)\]", line)
-        if header:
-            section = header.group(1).strip().lower()
-        elif section == "automount" and re.match(r"^\s*root\s*=", line, re.IGNORECASE):
-            return line.split("=", 1)[1].split("#", 1)[0].strip()
-    return "/mnt/"
+def default_ipv4():
+    """The source address of the default IPv4 route (what `ip route get` would pick; no packet is sent)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed like any address beyond the LAN
+        return probe.getsockname()[0]
+    except OSError:
+        return ""
+    finally:
+        probe.close()
 
 
 def windows_profile(wsl_conf):
-    """%USERPROFILE% of the Windows user, as this distro sees it (/mnt/c/Users/<name>); '' without interop.
+    """%USERPROFILE% of the Windows user, as this distribution sees it (/mnt/c/Users/<name>); '' without interop.
 
-    cmd.exe runs from a Windows folder: started from a Linux one it warns about UNC paths."""
-    root = "/" + automount_root(wsl_conf).strip("/") + "/" if automount_root(wsl_conf).strip("/") else "/"
-    cmd = next((path for path in (CMD_EXE.replace("/mnt/", root, 1), shutil.which("cmd.exe")) if path and os.path.exists(path)), None)
+    `cmd.exe /u` writes UTF-16 to a pipe, so the name reads right in every code page; cmd.exe runs from a
+    Windows folder (started from a Linux one it warns about UNC paths)."""
+    root = wsl.automount_root(wsl_conf)
+    candidates = (os.path.join("/" + root.strip("/"), "c/Windows/System32/cmd.exe"), shutil.which("cmd.exe"))
+    cmd = next((path for path in candidates if path and os.path.exists(path)), None)
     if not cmd:
         return ""
     try:
-        out = subprocess.run([cmd, "/c", "echo %USERPROFILE%"], capture_output=True, text=True, timeout=20,
+        out = subprocess.run([cmd, "/u", "/c", "echo %USERPROFILE%"], capture_output=True, timeout=20,
                              cwd=os.path.dirname(cmd)).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
-    match = re.match(r"^([A-Za-z]):[\\/]*(.*)$", out.strip())
-    if not match:
-        return ""
-    rest = match.group(2).replace("\\", "/").strip("/")
-    return f"{root}{match.group(1).lower()}" + (f"/{rest}" if rest else "")
+    return wsl.windows_to_wsl_path(wsl.decode_cmd_unicode(out), root)
 
 
-def engine_os():
-    """What the engine on the default socket says it runs on ('Docker Desktop' for Desktop's), or ''."""
-    try:
-        return (EngineClient(timeout=5).info() or {}).get("OperatingSystem") or ""
-    except (EngineError, ValueError):
-        return ""
-
-
-def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+def host_facts():
     kernel_release = read("/proc/sys/kernel/osrelease")
-    version = wsl_version(kernel_release)
+    version = wsl.wsl_version(kernel_release)
     facts = {
         "cpus": cpu_count(),
         "mem_total": mem_total(),
+        "default_ipv4": default_ipv4(),
         "kernel_release": kernel_release,
         "wsl": version > 0,
         "wsl_version": version,
@@ -168,11 +203,79 @@ def main():
         "wsl_conf": read("/etc/wsl.conf"),
         "docker_desktop_integration": os.path.isdir(DESKTOP_INTEGRATION)
         or os.path.realpath(shutil.which("docker") or "").startswith(DESKTOP_INTEGRATION),
+        "windows_profile": "",
+        "wslconfig": "",
+        "wslconfig_encoding": "",
     }
-    facts["engine_os"] = engine_os()
-    facts["windows_profile"] = windows_profile(facts["wsl_conf"])
-    facts["wslconfig"] = read(os.path.join(facts["windows_profile"], ".wslconfig")) if facts["windows_profile"] else ""
-    module.exit_json(changed=False, ansible_facts={"ray_host": facts})
+    if version:
+        facts["windows_profile"] = windows_profile(facts["wsl_conf"])
+    if facts["windows_profile"]:
+        wslconfig = host_state.read_text(os.path.join(facts["windows_profile"], ".wslconfig"))
+        facts["wslconfig"] = wslconfig["content"] or ""
+        facts["wslconfig_encoding"] = wslconfig["encoding"] if wslconfig["exists"] else ""
+    return facts
+
+
+def engine_snapshot(params, facts):
+    snapshot = {"python_requests": host_state.python_requests(), "files": host_state.read_files(params["files"])}
+    if params["daemon_json"]:
+        snapshot["daemon_json"] = host_state.read_text(params["daemon_json"])
+    try:
+        state = host_state.engine_state(params["docker_host"], params["images"], params["networks"], params["volumes"],
+                                        params["container_label"])
+    except host_state.EngineError as exc:
+        if exc.status is not None:  # the engine answered with an error: a real problem
+            raise
+        snapshot.update(engine_answers=False, engine_error=str(exc), images={}, networks={}, volumes={}, containers={})
+        facts["engine_os"] = ""
+    else:
+        snapshot.update(engine_answers=True, **state)
+        facts["engine_os"] = state["host_info"].get("OperatingSystem") or ""
+    desktop = str(facts["engine_os"]).startswith("Docker Desktop") or (
+        facts["docker_desktop_integration"] and not snapshot["engine_answers"])
+    path = params["desktop_daemon_json"]
+    if path == "auto":
+        path = os.path.join(facts["windows_profile"], ".docker", "daemon.json") if desktop and facts["windows_profile"] else ""
+    if path:
+        snapshot["desktop_daemon_json"] = host_state.read_text(path)
+    return snapshot
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "engine": {"type": "bool", "default": False},
+            "docker_host": {"type": "str", "default": "unix:///var/run/docker.sock"},
+            "daemon_json": {"type": "path"},
+            "desktop_daemon_json": {"type": "str", "default": "auto"},
+            "images": {"type": "list", "elements": "str", "default": []},
+            "networks": {"type": "list", "elements": "str", "default": []},
+            "volumes": {"type": "list", "elements": "str", "default": []},
+            "container_label": {"type": "str"},
+            "files": {"type": "list", "elements": "path", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    facts = host_facts()
+    result = {"ray_host": facts}
+    if module.params["engine"]:
+        try:
+            result["ray_engine"] = engine_snapshot(module.params, facts)
+        except host_state.EngineError as exc:
+            module.fail_json(msg=str(exc))
+        except OSError as exc:
+            module.fail_json(msg=f"cannot read {exc.filename or 'a file'}: {exc}")
+    else:
+        facts["engine_os"] = engine_os(module.params["docker_host"])
+    module.exit_json(changed=False, ansible_facts=result)
+
+
+def engine_os(docker_host):
+    """What the engine on the socket says it runs on ('Docker Desktop' for Desktop's), or ''."""
+    try:
+        return host_state.engine_state(docker_host, timeout=5)["host_info"].get("OperatingSystem") or ""
+    except (host_state.EngineError, ValueError):
+        return ""
 
 
 if __name__ == "__main__":

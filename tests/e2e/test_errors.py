@@ -54,7 +54,7 @@ def test_inventory_with_two_heads_and_a_host_in_both_groups(mirror, two_heads):
     assert result.rc == 1
     assert "group ray_head must hold exactly one host (found: alpha, beta)" in result.stderr
     assert "host beta is in both ray_head and ray_workers" in result.stderr
-    assert result.summary["failures"][0]["host"] == "localhost"
+    assert result.summary["failures"][0]["host"] == "alpha", "refused on the control node, before any host is contacted"
     assert fingerprint() == before
     assert_no_traceback(result)
 

@@ -97,7 +97,6 @@ from .recipes.ray_image import (
     FALLBACK_IMAGE,
     IMAGE_GLIBC_MINOR,
     IMAGE_PYTHON,
-    RAY_DEFAULTS,
     ensure_wheels,
     pinned_image,
 )
@@ -146,7 +145,7 @@ __all__ = [
     "DEFAULT_DEBIAN_MIRROR", "Recipe", "build_image", "check_image", "debian_mirror",
     "ensure_base_image", "ensure_image", "ensure_rootfs", "remove_build_images",
     # recipes
-    "all_recipes", "FALLBACK_IMAGE", "IMAGE_GLIBC_MINOR", "IMAGE_PYTHON", "RAY_DEFAULTS",
+    "all_recipes", "FALLBACK_IMAGE", "IMAGE_GLIBC_MINOR", "IMAGE_PYTHON",
     "ensure_wheels", "pinned_image",
     # up
     "ensure_up",

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The ray role's defaults pin every image a deployment pulls; the lab's mirror serves exactly those.
-RAY_DEFAULTS = REPO_ROOT / "roles" / "ray" / "defaults" / "main.yml"
+# The roles' defaults pin every image a deployment pulls; the lab's mirror serves exactly those.
+ROLES = REPO_ROOT / "roles"
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -112,11 +112,17 @@ def docker_inspect(kind: str, name: str) -> dict | None:
     return json.loads(proc.stdout)[0] if proc.returncode == 0 else None
 
 
-def pinned_reference(variable: str) -> tuple[str, str]:
-    """(repository, tag) of an image variable in the ray role's defaults, as the mirror stores it: Docker
-    Hub's official images (no "/") live under library/, which is what an engine asks a mirror for."""
-    match = re.search(rf"^{variable}:\s*[\"']?([^\"'\s#]+)", RAY_DEFAULTS.read_text(), re.MULTILINE)
+def role_default(role: str, variable: str) -> str:
+    """A plain value from a role's defaults/main.yml (the lab runs without PyYAML: one `key: value` line)."""
+    path = ROLES / role / "defaults" / "main.yml"
+    match = re.search(rf"^{variable}:\s*[\"']?(.+?)[\"']?\s*(?:#.*)?$", path.read_text(), re.MULTILINE)
     if not match:
-        raise LabError(f"{RAY_DEFAULTS} has no `{variable}:` line")
-    repository, _, tag = match.group(1).rpartition(":")
+        raise LabError(f"{path} has no `{variable}:` line")
+    return match.group(1)
+
+
+def pinned_reference(variable: str, role: str = "ray") -> tuple[str, str]:
+    """(repository, tag) of an image variable in a role's defaults, as the mirror stores it: Docker
+    Hub's official images (no "/") live under library/, which is what an engine asks a mirror for."""
+    repository, _, tag = role_default(role, variable).rpartition(":")
     return (repository if "/" in repository else f"library/{repository}"), tag

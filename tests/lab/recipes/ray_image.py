@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..images import DEBIAN_SUITE, Recipe
-from ..util import RAY_DEFAULTS, LabError, apt_install, run, say
+from ..util import ROLES, apt_install, role_default, run, say
 
 # Used until the ray role exists, so the lab works on its own.
 FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")
@@ -50,19 +50,13 @@ CMD ["bash"]
 
 
 def pinned_image() -> tuple[str, str, str]:
-    """(repository, tag, ray_version) the project deploys, read from the ray role's defaults so the
-    mirror always serves exactly what the roles pull."""
-    if not RAY_DEFAULTS.exists():
+    """(repository, tag, ray_version) the project deploys, read from the roles' defaults so the mirror always
+    serves exactly what the roles pull."""
+    if not (ROLES / "ray_image").exists():
         return FALLBACK_IMAGE
-    text = RAY_DEFAULTS.read_text()
-    values = {}
-    for key in ("ray_image_repository", "ray_image_tag", "ray_version"):
-        match = re.search(rf"^{key}:\s*[\"']?(.+?)[\"']?\s*(?:#.*)?$", text, re.MULTILINE)
-        if not match:
-            raise LabError(f"{RAY_DEFAULTS} has no `{key}:` line")
-        values[key] = match.group(1)
-    tag = re.sub(r"\{\{\s*ray_version\s*\}\}", values["ray_version"], values["ray_image_tag"])
-    return values["ray_image_repository"], tag, values["ray_version"]
+    version = role_default("ray", "ray_version")
+    tag = re.sub(r"\{\{\s*ray_version\s*\}\}", version, role_default("ray_image", "ray_image_tag"))
+    return role_default("ray_image", "ray_image_repository"), tag, version
 
 
 def ensure_wheels(cache: Path, ray_version: str) -> Path:

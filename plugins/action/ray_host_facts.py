@@ -1,0 +1,31 @@
+"""Action plugin: take the run's snapshot of a host (module ray_host_facts with what every role will compare).
+
+Without options it works out from the project's settings what the docker, ray_image, ray_cluster and
+ray_monitoring roles will look at on this host (daemon.json, the images this host runs, the cluster's
+containers, network, volume and files) and reads all of it in one module run. With options it runs the
+module with exactly those. See plugins/plugin_utils/snapshot.py.
+"""
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, snapshot
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        if not args:
+            try:
+                ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)
+            except ValueError as exc:  # a value the settings check would refuse: it runs first in every play
+                raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. "
+                                        "Nothing was changed.")
+            args = snapshot.query(ctx)
+        result.update(self._execute_module(module_name=snapshot.MODULE, module_args=args, task_vars=task_vars))
+        return result

@@ -1,0 +1,137 @@
+"""Action plugin: what the ray_monitoring role changes on a host (plugins/module_utils/monitoring.py).
+
+On the monitoring host: the folders and files Prometheus and Grafana read (Prometheus's targets from the
+inventory, Grafana's provisioning, Ray's own dashboards for its version, the admin password), and the
+containers that are missing, stopped or planned differently. Elsewhere, and when monitoring is switched
+off: the monitoring containers that should no longer run there. A part whose optional image could not be
+had (see ray_image) is left out, as if switched off.
+"""
+
+import json
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, specs
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, secrets, snapshot
+
+DOCUMENTATION = r"""
+action: ray_monitoring_plan
+short_description: Plan Prometheus's and Grafana's files and containers on a host
+options: {}
+returns: runs_here, parts, dirs, files, password, remove, run, prometheus_config, ready_urls, has_work
+"""
+
+ROLES = ("ray", "ray_cluster", "ray_monitoring")
+DASHBOARD_CACHE = os.path.join("~", ".cache", "ray-docker", "grafana-dashboards")
+
+
+def dashboards(ray_version):
+    """Ray's Grafana dashboards for its version, made once per version by the control node's Ray (importing
+    it takes seconds) and kept in ~/.cache/ray-docker."""
+    path = os.path.expanduser(os.path.join(DASHBOARD_CACHE, f"ray-{ray_version}.json"))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        pass
+    made = monitoring.ray_dashboards()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(made, handle)
+    os.replace(temporary, path)
+    return made
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False  # only the fallback read of the host connects (_execute_module)
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        try:
+            ctx = cluster_context.build(self, task_vars, roles=ROLES)
+        except ValueError as exc:
+            raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. Nothing was changed.")
+        engine, _, fresh = snapshot.current(self, task_vars, ctx)
+        if engine is None:
+            raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
+        if not engine.get("engine_answers"):
+            if self._task.check_mode:
+                return dict(result, changed=False, engine_answers=False)
+            raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
+                                    "Run the docker step first (runner.py docker).")
+        settings = ctx.settings
+        name = ctx.cluster_name
+        parts = monitoring.running_parts(settings, engine.get("images") or {}) if snapshot.monitoring_here(ctx) else \
+            {"prometheus": False, "grafana": False}
+        running = monitoring.running_monitoring_containers(engine.get("containers"))
+        plan = {"runs_here": parts["prometheus"], "parts": parts, "dirs": [], "files": [], "password": None, "run": [],
+                "prometheus_config": "", "ready_urls": [], "prometheus_container": f"{name}-prometheus"}
+        if parts["prometheus"]:
+            plan.update(self._plan_here(ctx, engine, parts))
+        wanted = [spec["name"] for spec in plan.pop("specs", [])]
+        plan["remove"] = [container for container in running if container not in wanted]
+        plan["has_work"] = bool(plan["dirs"] or plan["files"] or plan["password"] or plan["run"] or plan["remove"])
+        result.update(changed=False, engine_answers=True, **plan)
+        return result
+
+    def _plan_here(self, ctx, engine, parts):
+        settings = ctx.settings
+        name = ctx.cluster_name
+        prometheus_dir, grafana_dir = snapshot.monitoring_dirs(ctx)
+        grafana = parts["grafana"]
+        bridge = ctx.network_mode == "bridge"
+        nodes = [node for node in ctx.nodes if node["host"] not in ctx.unreachable]
+        addresses = {host: ctx.node_address(host) for host in ctx.hosts}
+        node_targets, head_targets = monitoring.scrape_targets(
+            nodes, ctx.network_mode, addresses, settings["ray_metrics_export_port"],
+            [settings["ray_dashboard_metrics_port"], settings["ray_autoscaler_metrics_port"]])
+        config = monitoring.prometheus_config(name, node_targets, head_targets, settings["ray_monitoring_scrape_interval"])
+        prometheus_url = f"http://{name + '-prometheus' if bridge else '127.0.0.1'}:{settings['ray_prometheus_port']}"
+        password_file = os.path.expanduser(settings["ray_monitoring_grafana_password_file"]
+                                           or os.path.join(ctx.config_dir, "grafana_admin_password"))
+        password_sha256 = ""
+        if grafana:
+            try:
+                password_sha256 = secrets.sha256_of_text(secrets.ensure(password_file, 32))
+            except (OSError, secrets.SecretError) as exc:
+                raise AnsibleActionFail(f"cannot prepare Grafana's admin password on the control node: {exc}")
+        files = monitoring.monitoring_files(prometheus_dir, grafana_dir, config, prometheus_url, grafana, password_sha256,
+                                            dashboards=dashboards(settings["ray_version"]) if grafana else {})
+        described = engine.get("files") or {}
+        dirs = monitoring.directories(prometheus_dir, grafana_dir, grafana)
+        to_write = [dict(entry, dest=path) for path, entry in files.items()
+                    if not entry.get("secret") and described.get(path) != entry["expected"]]
+        password = None
+        if grafana and described.get(f"{grafana_dir}/admin_password") != files[f"{grafana_dir}/admin_password"]["expected"]:
+            password = {"source": password_file, "dest": f"{grafana_dir}/admin_password", "owner": monitoring.GRAFANA_UID}
+        images = engine.get("images") or {}
+        common = {"cluster_name": name, "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
+                  "bind_address": settings["ray_monitoring_bind_address"]
+                  or ("127.0.0.1" if ctx.hosts.get(ctx.host, {}).get("connection") == "local" else "0.0.0.0")}
+        planned = [monitoring.prometheus_spec(dict(
+            common, container=f"{name}-prometheus", image=settings["ray_prometheus_image"],
+            image_id=(images.get(settings["ray_prometheus_image"]) or {}).get("Id") or "", port=settings["ray_prometheus_port"],
+            retention=settings["ray_monitoring_retention"], config_dir=prometheus_dir, volume=f"{name}-prometheus-data"))]
+        if grafana:
+            datasource = files[f"{grafana_dir}/provisioning/datasources/ray.yml"]["content"]
+            planned.append(monitoring.grafana_spec(dict(
+                common, container=f"{name}-grafana", image=settings["ray_grafana_image"],
+                image_id=(images.get(settings["ray_grafana_image"]) or {}).get("Id") or "", port=settings["ray_grafana_port"],
+                provisioning_dir=f"{grafana_dir}/provisioning", dashboards_dir=f"{grafana_dir}/dashboards",
+                password_file=f"{grafana_dir}/admin_password", volume=f"{name}-grafana-data",
+                datasource_sha256=secrets.sha256_of_text(datasource), password_sha256=password_sha256)))
+        urls = [f"http://127.0.0.1:{settings['ray_prometheus_port']}/-/ready"]
+        if grafana:
+            urls.append(f"http://127.0.0.1:{settings['ray_grafana_port']}/api/health")
+        return {
+            "dirs": [path for path in dirs if not (described.get(path) or {}).get("exists")],
+            "files": to_write, "password": password, "specs": planned,
+            "run": specs.containers_to_reconcile(planned, engine.get("containers") or {}),
+            "prometheus_config": f"{prometheus_dir}/prometheus.yml", "ready_urls": urls,
+        }

@@ -1,0 +1,195 @@
+"""The Ray cluster's containers on one host: the exact `ray start` command, every docker_container setting
+(with a digest of them as a label), and which containers a run must touch.
+
+The ray_cluster_plan action builds the plan from here; the unit tests call these functions directly.
+"""
+
+from ansible_collections.ray_docker.cluster.plugins.module_utils.specs import with_spec_digest
+
+
+def start_command(node, head_address, options):
+    """The container's main process: `ray start ... --block` for one node of the plan.
+
+    `node` carries its resources (resources.split); `options` the ports and extra flags.
+    """
+    command = ["ray", "start"]
+    if node["role"] == "head":
+        command += [
+            "--head",
+            f"--port={options['gcs_port']}",
+            f"--dashboard-host={options.get('dashboard_host', '0.0.0.0')}",
+            f"--dashboard-port={options['dashboard_port']}",
+        ]
+    else:
+        command.append(f"--address={head_address}:{options['gcs_port']}")
+    command.append(f"--node-name={node['node_name']}")
+    if options.get("node_ip_address"):
+        command.append(f"--node-ip-address={options['node_ip_address']}")
+    # The node's share of its host (ray_host_resources): Ray's own detection would count the whole host.
+    command.append(f"--num-cpus={int(node['num_cpus'])}")
+    if node.get("num_gpus"):
+        command.append(f"--num-gpus={int(node['num_gpus'])}")
+    command.append(f"--memory={int(node['memory'])}")
+    command.append(f"--object-store-memory={int(node['object_store_bytes'])}")
+    ports = dict(options.get("ports") or {})
+    if node["role"] == "head":
+        ports.update(options.get("head_ports") or {})
+    for flag, value in sorted(ports.items()):
+        if value is not None:
+            command.append(f"--{flag}={value}")
+    command += list(options.get("extra_args") or [])
+    command += ["--disable-usage-stats", "--block"]
+    return command
+
+
+# What the digest covers besides docker_container's parameters, as labels, so that `--diff` shows
+# a new image behind the same tag or a new token, not only a new digest.
+IMAGE_LABEL = "ray-docker.image-id"
+TOKEN_LABEL = "ray-docker.token-sha256"
+REDIS_PASSWORD_LABEL = "ray-docker.redis-password-sha256"
+REDIS_PASSWORD_TARGET = "/run/secrets/ray_redis_password"
+REDIS_CONFIG_TARGET = "/usr/local/etc/redis/redis.conf"
+GCS_STORE_ROLE = "gcs-store"
+NO_FT_RECONNECT_TIMEOUT = 15
+NO_FT_LIVENESS_CHECK_MS = 5000
+# The containers this role runs, by their ray-docker.role label; others of the cluster (monitoring)
+# belong to other roles.
+CLUSTER_ROLES = ("head", "worker", GCS_STORE_ROLE)
+
+
+def node_spec(node, settings):
+    """Every docker_container parameter of one node's container, plus a label holding their digest.
+
+    The digest (over the parameters, including labels naming the image id and the token's digest)
+    lets a re-run tell from one engine query that a running container is what the inventory asks for.
+    """
+    bridge = settings["network_mode"] == "bridge"
+    head = node["role"] == "head"
+    spec = {
+        "name": node["container"],
+        "image": settings["image"],
+        "command": start_command(node, settings["head_address"], settings["start_options"]),
+        "network_mode": settings["network"] if bridge else "host",
+        "shm_size": str(int(node["shm_bytes"])),
+        # Held by its container, not by the host's OOM killer: Ray memory + object store + Ray's processes.
+        "memory": str(int(node["memory_limit"])),
+        "env": {str(key): str(value) for key, value in sorted({**(settings.get("env") or {}),
+                                                               **((settings.get("head_env") or {}) if head else {})}.items())},
+        "mounts": [{"type": "bind", "source": settings["token_source"], "target": settings["token_target"], "read_only": True}],
+        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
+                   "ray-docker.node": node["node_name"], IMAGE_LABEL: settings.get("image_id") or "",
+                   # 16 hex digits of the token's SHA-256: tells tokens apart, reveals nothing of a 256-bit token.
+                   TOKEN_LABEL: (settings.get("token_sha256") or "")[:16]},
+        "restart_policy": "unless-stopped",
+        # `ray start --block` as PID 1 never reaps orphans: every job's entrypoint shell would stay a zombie.
+        "init": True,
+    }
+    if bridge:
+        spec["hostname"] = node["container"]
+        spec["networks"] = [{"name": settings["network"]}]
+        if head:
+            port = int(settings["dashboard_port"])
+            spec["published_ports"] = [f"{settings['dashboard_bind_address']}:{port}:{port}"]
+    nofile = int(settings.get("nofile_limit") or 0)
+    if nofile > 0:
+        spec["ulimits"] = [f"nofile:{nofile}:{nofile}"]
+    if node.get("gpu_ids"):
+        spec["device_requests"] = [{"driver": "nvidia", "device_ids": list(node["gpu_ids"]), "capabilities": [["gpu"]]}]
+    gcs = settings.get("gcs")
+    if gcs and head:
+        # The GCS keeps its state in Redis. Ray takes the password only as a flag: read it from the
+        # mounted file at start, so it is in no container setting (`docker inspect`) nor in the spec.
+        spec["env"].update({"RAY_REDIS_ADDRESS": str(gcs["address"]),
+                            "RAY_external_storage_namespace": str(gcs["namespace"])})
+        spec["mounts"].append({"type": "bind", "source": gcs["password_source"], "target": REDIS_PASSWORD_TARGET,
+                               "read_only": True})
+        spec["command"] = ["sh", "-c", f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"', "ray-start",
+                           *spec["command"]]
+        spec["labels"][REDIS_PASSWORD_LABEL] = (gcs.get("password_sha256") or "")[:16]
+    elif not head:
+        # How long a worker waits for a restarted head before restarting itself. With fault tolerance
+        # the head comes back with the cluster's state: wait for it. Without, a new head knows nothing
+        # of the worker, so waiting (Ray's default is 60 s) only delays its restart and its return.
+        timeout = gcs["reconnect_timeout"] if gcs else NO_FT_RECONNECT_TIMEOUT
+        spec["env"]["RAY_gcs_rpc_server_reconnect_timeout_s"] = str(int(timeout))
+        if not gcs:
+            # A worker learns that a restarted head does not know it from its periodic liveness check
+            # (seen every 20-55 s): check every 5 s so it restarts and rejoins soon after the head.
+            spec["env"]["RAY_raylet_liveness_self_check_interval_ms"] = str(NO_FT_LIVENESS_CHECK_MS)
+    return with_spec_digest(spec, node["role"])
+
+
+def redis_spec(settings):
+    """The GCS store's container on the head's host: redis-server with the role's config file (port,
+    password, append-only persistence) and its data on a named volume that outlives the container."""
+    bridge = settings["network_mode"] == "bridge"
+    spec = {
+        "name": settings["container"],
+        "image": settings["image"],
+        "command": ["redis-server", REDIS_CONFIG_TARGET],
+        "user": "999:999",  # the official image's redis user, owner of /data
+        "network_mode": settings["network"] if bridge else "host",
+        "env": {},
+        "mounts": [{"type": "bind", "source": settings["config_source"], "target": REDIS_CONFIG_TARGET, "read_only": True},
+                   {"type": "volume", "source": settings["volume"], "target": "/data"}],
+        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": GCS_STORE_ROLE,
+                   IMAGE_LABEL: settings.get("image_id") or "",
+                   "ray-docker.config-sha256": (settings.get("config_sha256") or "")[:16]},
+        "restart_policy": "unless-stopped",
+        "init": False,
+    }
+    if bridge:
+        spec["hostname"] = settings["container"]
+        spec["networks"] = [{"name": settings["network"]}]
+    return with_spec_digest(spec, GCS_STORE_ROLE)
+
+
+def containers_to_remove(specs, running):
+    """Names of this role's containers on the host that the plan no longer has (a lower ray_node_count,
+    fault tolerance switched off); containers of other roles are left alone."""
+    planned = {spec["name"] for spec in specs}
+    return sorted(name for name, row in (running or {}).items()
+                  if name not in planned and ((row or {}).get("Labels") or {}).get("ray-docker.role") in CLUSTER_ROLES)
+
+
+# The official image runs Ray as user ray (uid 1000, gid 100): the token file must be readable by it.
+CONTAINER_UID, CONTAINER_GID = 1000, 100
+CONTAINER_TOKEN_FILE = "/run/secrets/ray_auth_token"
+AUTH_ENV = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": CONTAINER_TOKEN_FILE, "RAY_USAGE_STATS_ENABLED": "0"}
+# Redis runs as the official image's redis user.
+REDIS_UID = 999
+
+
+def redis_config(port, bind_all, password):
+    """redis.conf of the GCS store: only the head talks to it (loopback with host networking, the cluster's bridge
+    network otherwise), a password, append-only persistence fsynced every second."""
+    return "\n".join([
+        "# Written by ray-docker (role ray_cluster): the Ray GCS's state store, for head fault tolerance.",
+        "# Only the head talks to it: loopback with host networking, the cluster's bridge network otherwise.",
+        f"port {int(port)}",
+        f"bind {'0.0.0.0' if bind_all else '127.0.0.1'}",
+        "protected-mode yes",
+        f"requirepass {password}",
+        "dir /data",
+        "# Every write is appended to disk and fsynced each second: a restarted Redis has the GCS's state.",
+        "appendonly yes",
+        "appendfsync everysec",
+        "# Never drop idle clients: Ray's GCS keeps its connections open (ray-project/ray#46982).",
+        "timeout 0",
+        "",
+    ])
+
+
+def file_is(described, mode, uid, gid, sha256=None, directory=False):
+    """Whether a path the engine query described already is what the plan wants."""
+    wanted = {"exists": True, "directory": directory, "mode": mode, "uid": uid, "gid": gid}
+    if sha256 is not None:
+        wanted["sha256"] = sha256
+    return {key: (described or {}).get(key) for key in wanted} == wanted
+
+
+def phases(stale):
+    """The containers to run, in order: the GCS store and the head first (workers need the head's address),
+    then every worker."""
+    first = [spec for spec in stale if spec["role"] in (GCS_STORE_ROLE, "head")]
+    return [first, [spec for spec in stale if spec["role"] == "worker"]]

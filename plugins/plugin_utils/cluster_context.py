@@ -1,0 +1,120 @@
+"""The cluster as one task on one host sees it: typed settings, the hosts, the node plan, who is who.
+
+Every planning action starts here, so that they all derive the same answer from the inventory: the head and
+the monitoring host, the network mode, the node plan, the Jobs API's URL, the paths of the token and the
+other secrets, the hosts the preflight left out. Values a role leaves empty ("derived") get their value here.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from ansible_collections.ray_docker.cluster.plugins.module_utils import topology
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
+
+CONFIG_HOME = os.path.join("~", ".config", "ray-docker")
+HOST_CONFIG_HOME = "/etc/ray-docker"
+
+
+@dataclass
+class ClusterContext:
+    host: str
+    settings: dict
+    head_hosts: list
+    worker_hosts: list
+    hosts: dict
+    network_mode: str
+    head_host: str
+    monitoring_host: str
+    nodes: list
+    unreachable: list = field(default_factory=list)
+
+    @property
+    def cluster_name(self):
+        return self.settings["ray_cluster_name"]
+
+    @property
+    def ray_hosts(self):
+        return topology.ray_hosts(self.head_hosts, self.worker_hosts)
+
+    @property
+    def facts(self):
+        """This host's probe facts (ray_host)."""
+        return (self.hosts.get(self.host) or {}).get("facts") or {}
+
+    @property
+    def expected_nodes(self):
+        """The nodes this run deploys, waits for and checks: all but those of hosts the preflight skipped."""
+        return [node for node in self.nodes if node["host"] not in self.unreachable]
+
+    def host_nodes(self, host=None):
+        return [node for node in self.nodes if node["host"] == (host or self.host)]
+
+    def node_address(self, host):
+        return topology.node_address(self.hosts.get(host))
+
+    @property
+    def token_file(self):
+        """The auth token on the control node."""
+        return os.path.expanduser(self.settings.get("ray_auth_token_file")
+                                  or os.path.join(CONFIG_HOME, self.cluster_name, "auth_token"))
+
+    @property
+    def config_dir(self):
+        """The control node's folder for this cluster's secrets and records (the token's)."""
+        return os.path.dirname(self.token_file)
+
+    @property
+    def host_token_file(self):
+        return self.settings.get("ray_auth_host_token_file") or f"{HOST_CONFIG_HOME}/{self.cluster_name}/auth_token"
+
+    @property
+    def host_config_dir(self):
+        """Each host's folder for the cluster's files (token, Redis, Prometheus and Grafana configs)."""
+        return os.path.dirname(self.host_token_file)
+
+    @property
+    def redis_password_file(self):
+        return os.path.expanduser(self.settings.get("ray_gcs_redis_password_file")
+                                  or os.path.join(self.config_dir, "redis_password"))
+
+    @property
+    def dashboard_url(self):
+        """The Jobs API as the control node reaches it."""
+        return self.settings.get("ray_dashboard_url") or topology.service_url(self.hosts.get(self.head_host),
+                                                                             self.settings["ray_dashboard_port"])
+
+    def url_on_monitoring_host(self, port):
+        return topology.service_url(self.hosts.get(self.monitoring_host), port)
+
+    @property
+    def local_head(self):
+        return topology.reaches_head_locally(self.hosts.get(self.head_host))
+
+
+def build(action, task_vars, roles=("ray",), names=()):
+    """The context of the task's host, with the typed values of `roles`' variables and of `names`."""
+    catalog = role_settings.Catalog(action._loader)
+    wanted = {"ray_cluster_name", "ray_monitoring_enabled", "ray_monitoring_grafana_enabled", "ray_monitoring_host",
+              "ray_network_mode", "ray_dashboard_port", "ray_auth_token_file", "ray_auth_host_token_file",
+              "ray_dashboard_url", "ray_gcs_redis_password_file"}
+    for role in roles:
+        wanted |= set(catalog.roles[role].specs)
+    wanted |= set(names)
+    settings = role_settings.resolve(action, task_vars, sorted(wanted), catalog)
+    head_hosts, worker_hosts, hosts = role_settings.cluster_hosts(task_vars, catalog)
+    head_host = head_hosts[0] if head_hosts else ""
+    monitoring_host = settings.get("ray_monitoring_host") or head_host
+    counts = {host: data["node_count"] for host, data in hosts.items()}
+    unreachable = list(((task_vars.get("ansible_facts") or {}).get("preflight_unreachable")) or [])
+    return ClusterContext(
+        host=task_vars.get("inventory_hostname", ""),
+        settings=settings,
+        head_hosts=head_hosts,
+        worker_hosts=worker_hosts,
+        hosts=hosts,
+        network_mode=topology.network_mode(head_hosts, worker_hosts, settings.get("ray_network_mode", "auto")),
+        head_host=head_host,
+        monitoring_host=monitoring_host,
+        nodes=topology.node_plan(head_hosts, worker_hosts, counts, settings["ray_cluster_name"]),
+        unreachable=unreachable,
+    )

@@ -1,0 +1,74 @@
+"""The run's snapshot of a host: one read-only query that answers every role's "what is already there?".
+
+The preflight's probe (action ray_host_facts) reads, in one module run per host, everything the docker,
+ray_image, ray_cluster and ray_monitoring roles compare with their plans, and keeps it as the host's fact
+ray_engine. A role that changes a host takes the snapshot again at its end, so the next role sees what it
+left; a re-run that changes nothing asks each host exactly once.
+"""
+
+from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
+
+MODULE = "ray_docker.cluster.ray_host_facts"
+ROLES = ("ray", "docker", "ray_image", "ray_cluster", "ray_monitoring")
+
+
+def cluster_files(ctx):
+    """The token, and with head fault tolerance on the head's host the GCS store's config and password."""
+    files = [ctx.host_config_dir, ctx.host_token_file]
+    if runs_gcs_store(ctx):
+        files += [f"{ctx.host_config_dir}/redis.conf", f"{ctx.host_config_dir}/redis_password"]
+    return files
+
+
+def runs_gcs_store(ctx):
+    return bool(ctx.settings.get("ray_gcs_fault_tolerance")) and ctx.host == ctx.head_host
+
+
+def monitoring_here(ctx):
+    return bool(ctx.settings.get("ray_monitoring_enabled")) and ctx.host == ctx.monitoring_host
+
+
+def monitoring_dirs(ctx):
+    return (f"{ctx.host_config_dir}/prometheus", f"{ctx.host_config_dir}/grafana")
+
+
+def query(ctx):
+    """The module's options for everything the roles will compare on this host."""
+    settings = ctx.settings
+    wanted = image_plan.wanted(settings, ctx.host, ctx.head_host, ctx.monitoring_host)
+    files = cluster_files(ctx)
+    if monitoring_here(ctx):
+        grafana = bool(settings.get("ray_monitoring_grafana_enabled"))
+        prometheus_dir, grafana_dir = monitoring_dirs(ctx)
+        files += monitoring.directories(prometheus_dir, grafana_dir, grafana)
+        files += monitoring.file_paths(prometheus_dir, grafana_dir, grafana)
+    return {
+        "engine": True,
+        "daemon_json": settings.get("docker_daemon_config_file"),
+        "desktop_daemon_json": settings.get("docker_desktop_daemon_config_file") or "auto",
+        "images": [image["name"] for image in wanted],
+        "networks": [settings["ray_cluster_network"]] if ctx.network_mode == "bridge" else [],
+        "volumes": [f"{ctx.cluster_name}-gcs-redis"] if ctx.host == ctx.head_host else [],
+        "container_label": f"ray-docker.cluster={ctx.cluster_name}",
+        "files": files,
+    }
+
+
+def take(action, task_vars, ctx):
+    """Run the probe module with the query; its result (ansible_facts ray_host and ray_engine)."""
+    return action._execute_module(module_name=MODULE, module_args=query(ctx), task_vars=task_vars)
+
+
+def current(action, task_vars, ctx):
+    """This host's snapshot: the run's fact when there is one, else a fresh query (a role used on its own).
+
+    Returns (ray_engine, ray_host, fresh result or None)."""
+    facts = task_vars.get("ansible_facts") or {}
+    if facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
+        return facts["ray_engine"], facts["ray_host"], None
+    result = take(action, task_vars, ctx)
+    if result.get("failed") or result.get("unreachable"):
+        return None, None, result
+    new = result.get("ansible_facts") or {}
+    return new.get("ray_engine"), new.get("ray_host"), result
