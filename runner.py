@@ -56,7 +56,7 @@ def run(args):
             if event.get("event") == "playbook_on_stats":
                 artifact_data = (event.get("event_data") or {}).get("artifact_data") or {}
         summary = report.summarize(runner.stats, artifact_data, progress, runner.rc, runner.status)
-        if runner.status not in ("successful", "failed") and not summary["failures"]:
+        if summary["status"] == "failed" and not summary["failures"]:  # e.g. a playbook ansible could not parse
             summary["failures"].append({"host": "-", "task": "ansible-playbook", "outcome": runner.status,
                                         "msg": "\n".join(runner.stdout.read().splitlines()[-5:]) or runner.status})
     report.print_recap(summary)

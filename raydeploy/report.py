@@ -97,7 +97,9 @@ def summarize(stats, artifact_data, progress, rc, status):
             hosts[host][field] = count
     # Worker hosts the preflight found unreachable were skipped on purpose: the run is degraded, not failed.
     skipped = sorted(artifact_data.get("ray_skipped_hosts") or [])
-    unreachable_only = rc == UNREACHABLE_HOSTS_RC and status in ("successful", "failed")
+    # ansible-playbook exits 4 for unreachable hosts, and also when it could not even parse a playbook: only a run
+    # that reached its hosts and found some unreachable may count as "only unreachable".
+    unreachable_only = rc == UNREACHABLE_HOSTS_RC and status in ("successful", "failed") and bool(stats.get("dark"))
     failed = (rc != 0 and not unreachable_only) or status not in ("successful", "failed") \
         or any(h["failed"] or (h["unreachable"] and host not in skipped) for host, h in hosts.items())
     failures = [
@@ -113,7 +115,7 @@ def summarize(stats, artifact_data, progress, rc, status):
         "hosts": hosts,
         "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
         "platforms": artifact_data.get("ray_platforms") or {},
-        "wsl_restart_needed": artifact_data.get("wsl_restart_needed") or {},
+        "wsl_notes": artifact_data.get("wsl_notes") or {},
         "check": artifact_data.get("ray_check") or progress.results.get("check"),
         "cluster": artifact_data.get("ray_status"),
         "dashboard_url": artifact_data.get("ray_dashboard_url"),
@@ -132,9 +134,9 @@ def print_recap(summary, stream=sys.stderr):
         print(f"  FAILED {failure['host']}: {failure['task']}: {failure['msg']}", file=stream)
     for host, platform in sorted((summary.get("platforms") or {}).items()):
         print(f"  {host}: {platform}", file=stream)
-    for host, keys in sorted((summary.get("wsl_restart_needed") or {}).items()):
-        print(f"  NOTE {host}: /etc/wsl.conf changed ({', '.join(keys)}); WSL applies it when the distribution "
-              "starts again: run `wsl --shutdown` in Windows (PowerShell), then open the distribution", file=stream)
+    for host, notes in sorted((summary.get("wsl_notes") or {}).items()):
+        for note in notes:
+            print(f"  NOTE {host}: {note}", file=stream)
     for note in summary.get("degraded") or []:
         print(f"  DEGRADED {note}", file=stream)
     for skipped in summary.get("skipped_hosts") or []:

@@ -13,21 +13,10 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_daemon, wsl
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
-DOCUMENTATION = r"""
-action: docker_plan
-short_description: Plan the Docker engine's daemon.json on a host, or verify its mirrors
-options:
-  verify:
-    description: Check that the engine reports every mirror of docker_registry_mirrors instead of planning.
-    type: bool
-    default: false
-returns: kind, engine_answers, python_requests, config_file, current, desired, config_changed, changed_keys, apply,
-  server_version, mirrors_active
-"""
 
 MODULE = "ray_docker.cluster.ray_host_facts"
 NAMES = ("docker_registry_mirrors", "docker_insecure_registries", "docker_daemon_options", "docker_daemon_config_file",
-         "docker_desktop_daemon_config_file")
+         "docker_desktop_daemon_config_file", "docker_desktop_ready_timeout")
 
 
 class ActionModule(ActionBase):
@@ -35,10 +24,10 @@ class ActionModule(ActionBase):
     _requires_connection = False  # only the fallback read of the host connects (_execute_module)
     _supports_check_mode = True
 
-    def _snapshot(self, task_vars, settings):
+    def _snapshot(self, task_vars, settings, fresh=False):
         """The run's snapshot (ray_engine, ray_host), else the docker role's own read of the host."""
         facts = task_vars.get("ansible_facts") or {}
-        if facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
+        if not fresh and facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
             return facts["ray_engine"], facts["ray_host"]
         result = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args={
             "engine": True, "daemon_json": settings["docker_daemon_config_file"],
@@ -51,20 +40,22 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         host = task_vars.get("inventory_hostname", "?")
-        _, args = self.validate_argument_spec(argument_spec={"verify": {"type": "bool", "default": False}})
+        _, args = self.validate_argument_spec(argument_spec={"verify": {"type": "bool", "default": False},
+                                                             "fresh": {"type": "bool", "default": False}})
         try:
             settings = role_settings.resolve(self, task_vars, NAMES)
         except ValueError as exc:
             raise AnsibleActionFail(f"Settings refused for host {host}: {exc}. Nothing was changed.")
-        engine, facts = self._snapshot(task_vars, settings)
+        engine, facts = self._snapshot(task_vars, settings, args["fresh"])
         info = engine.get("host_info") or {}
         active = [str(url) for url in ((info.get("RegistryConfig") or {}).get("Mirrors") or [])]
         wanted = settings["docker_registry_mirrors"]
-        if args["verify"]:
-            return self._verify(result, host, engine, info, active, wanted, settings)
-
         kind = wsl.docker_engine_kind(info if engine.get("engine_answers") else None,
                                       facts.get("docker_desktop_integration", False))
+        desktop = self._desktop(facts, settings) if kind == "desktop" else None
+        if args["verify"]:
+            return self._verify(result, host, engine, info, active, wanted, settings, desktop)
+
         if kind == "desktop":
             read = engine.get("desktop_daemon_json")
             if not read:
@@ -92,18 +83,34 @@ class ActionModule(ActionBase):
             changed_keys=docker_daemon.changed_keys(current, desired), apply=docker_daemon.apply_action(current, desired),
             server_version=info.get("ServerVersion") or "", mirrors_active=active,
             mirrors_missing=docker_daemon.mirrors_missing(wanted, active) if engine.get("engine_answers") else wanted)
+        if desktop:
+            # Desktop reads its daemon.json only when it starts: restart it when the file changes, and also when
+            # the file already has the mirrors but the engine does not use them (an earlier restart failed).
+            result["desktop"] = desktop
+            result["restart_needed"] = bool(result["config_changed"]
+                                            or (engine.get("engine_answers") and result["mirrors_missing"]))
         return result
 
-    def _verify(self, result, host, engine, info, active, wanted, settings):
+    @staticmethod
+    def _desktop(facts, settings):
+        """Where Desktop's daemon.json is as Windows names it, and how to restart Desktop from here."""
+        profile = facts.get("windows_profile_windows") or "%USERPROFILE%"
+        paths = wsl.windows_paths(wsl.automount_root(facts.get("wsl_conf", "")))
+        return {"windows_file": f"{profile}\\.docker\\daemon.json",
+                "restart": wsl.desktop_restart_commands(paths, settings["docker_desktop_ready_timeout"])}
+
+    def _verify(self, result, host, engine, info, active, wanted, settings, desktop=None):
         missing = docker_daemon.mirrors_missing(wanted, active)
         result.update(changed=False, mirrors_active=active, mirrors_missing=missing, server_version=info.get("ServerVersion"))
         if not engine.get("engine_answers"):
             if self._task.check_mode:  # the engine was only pretended to start
                 return result
-            raise AnsibleActionFail(f"The Docker engine on {host} does not answer: {engine.get('engine_error')}")
+            raise AnsibleActionFail(f"The Docker engine on {host} does not answer: {engine.get('engine_error')}", result=result)
         if missing:
+            where = (f"Docker Desktop's {desktop['windows_file']} (Settings > Docker Engine, then Apply & restart)"
+                     if desktop else f"{settings['docker_daemon_config_file']} and the engine log")
             raise AnsibleActionFail(
                 f"The engine on {host} does not use the mirrors {', '.join(missing)} (it reports {', '.join(active) or 'none'}). "
-                f"Check {settings['docker_daemon_config_file']} and the engine log.", result=result)
+                f"Check {where}.", result=result)
         result["msg"] = f"Engine {info.get('ServerVersion')} uses mirrors: {', '.join(active) or 'none'}"
         return result

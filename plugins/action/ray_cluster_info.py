@@ -21,41 +21,6 @@ from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard impor
 from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
 
-DOCUMENTATION = r"""
-action: ray_cluster_info
-short_description: Ray nodes from the dashboard's state API, compared with the expected names
-options:
-  dashboard_url:
-    description: The dashboard / Jobs API URL as the control node reaches it; default from the settings.
-    type: str
-  token_file:
-    description: The auth token file on the control node; default from the settings.
-    type: path
-  nodes:
-    description: The nodes to expect, V(cluster) (every node of the plan the run deploys) or V(host) (this host's).
-    type: str
-    choices: [cluster, host]
-    default: cluster
-  expected_nodes:
-    description: Ray node names that must be alive, instead of O(nodes).
-    type: list
-    elements: str
-  wait_timeout:
-    description: Seconds to wait for the expected nodes; 0 reports at once.
-    type: int
-    default: 0
-  watch:
-    description:
-      - While expected nodes are missing, inspect their containers (named <container>@<host>) on this host
-        and fail at once, with their log, when one exited or keeps restarting.
-    type: bool
-    default: false
-  logs_tail:
-    description: Lines of a failed container's log to show.
-    type: int
-    default: 25
-returns: nodes (alive, head first; one per name), alive, missing, dead, stale, unexpected, resources, targets, expected
-"""
 
 WATCH_AFTER = 3.0   # seconds before the first look: a container just started is not yet a node
 WATCH_EVERY = 2.0   # seconds between looks (each is one module run on the host)

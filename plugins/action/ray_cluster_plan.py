@@ -18,12 +18,6 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, resources, specs
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, secrets, snapshot
 
-DOCUMENTATION = r"""
-action: ray_cluster_plan
-short_description: Plan the Ray cluster's token, GCS store, network and containers on a host
-options: {}
-returns: token, gcs_store, network, remove, remove_volume, phases, expected_nodes, host_nodes, dashboard_url, token_file
-"""
 
 ROLES = ("ray", "ray_cluster", "ray_image", "ray_monitoring")
 

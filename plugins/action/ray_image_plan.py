@@ -12,16 +12,6 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, snapshot
 
-DOCUMENTATION = r"""
-action: ray_image_plan
-short_description: Plan a host's image loads and pulls, or judge their outcome
-options:
-  pulled:
-    description: Results of the pulls (each item's image row and its outcome), to judge instead of planning.
-    type: list
-    elements: dict
-returns: images, missing, to_load, to_pull, engine_answers; judged, unavailable, notes
-"""
 
 
 class ActionModule(ActionBase):

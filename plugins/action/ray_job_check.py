@@ -14,41 +14,6 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ray_docker.cluster.plugins.module_utils.check import CheckError, run_check
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
-DOCUMENTATION = r"""
-action: ray_job_check
-short_description: Submit the task/actor check job through Ray's Jobs API and compare it with the plan
-options:
-  dashboard_url:
-    description: Jobs API URL; default from the settings.
-    type: str
-  token_file:
-    description: File holding the auth token on the control node; default from the settings.
-    type: path
-  expected_nodes:
-    description: Ray node names that must be alive; default the nodes of the plan.
-    type: list
-    elements: str
-  expected_ray_version:
-    description: Ray version every node must run; default ray_version.
-    type: str
-  job_script:
-    description: The check job (a Python file) to run as the job's entrypoint.
-    type: path
-    required: true
-  timeout:
-    description: Seconds to wait for the job; default ray_check_timeout.
-    type: int
-  node_wait:
-    description: Seconds to wait for a node that is restarting (registered before, not alive now); default ray_check_node_wait.
-    type: int
-  verdict_file:
-    description: Where a passing check records the node ids it verified (0600); a failing one removes it.
-    type: path
-  reuse_verdict:
-    description: Skip the job when the recorded passing verdict covers exactly the nodes alive now (same node ids).
-    type: bool
-returns: check (passed, reasons, nodes_expected, nodes_alive, nodes, transfers, job_id, reused, ...)
-"""
 
 
 class ActionModule(ActionBase):

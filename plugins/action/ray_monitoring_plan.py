@@ -16,12 +16,6 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, specs
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, secrets, snapshot
 
-DOCUMENTATION = r"""
-action: ray_monitoring_plan
-short_description: Plan Prometheus's and Grafana's files and containers on a host
-options: {}
-returns: runs_here, parts, dirs, files, password, remove, run, prometheus_config, ready_urls, has_work
-"""
 
 ROLES = ("ray", "ray_cluster", "ray_monitoring")
 DASHBOARD_CACHE = os.path.join("~", ".cache", "ray-docker", "grafana-dashboards")

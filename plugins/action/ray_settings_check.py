@@ -52,6 +52,22 @@ class ActionModule(ActionBase):
             return self._check_inventory(task_vars or {}, catalog, result)
         return self._check_cluster(task_vars or {}, catalog, args, result)
 
+    @staticmethod
+    def _windows_pc_problems(values, task_vars):
+        """A Windows PC's distribution must be one of the Ray hosts, reached on the port its sshd listens on."""
+        distro = values.get("wsl2_distro_host") or ""
+        groups = task_vars.get("groups") or {}
+        if not distro:
+            return []
+        if distro not in topology.ray_hosts(groups.get("ray_head"), groups.get("ray_workers")):
+            return [f"wsl2_distro_host={distro}: must be one of the Ray hosts (ray_head or ray_workers), the inventory "
+                    "host of this PC's distribution"]
+        port = role_settings.host_value(task_vars.get("hostvars") or {}, distro, "ansible_port", None)
+        if port is not None and str(port) != str(values.get("wsl2_ssh_port")):
+            return [f"wsl2_ssh_port={values.get('wsl2_ssh_port')}: the distribution's sshd would listen there, but its "
+                    f"inventory host {distro} is reached on ansible_port={port}: make them the same"]
+        return []
+
     def _check_inventory(self, task_vars, catalog, result):
         head_hosts, worker_hosts, hosts = role_settings.cluster_hosts(task_vars, catalog)
         own = role_settings.host_facts(task_vars.get("hostvars") or {}, task_vars.get("inventory_hostname"), "preflight_settings")
@@ -81,6 +97,8 @@ class ActionModule(ActionBase):
             ray_hosts = topology.ray_hosts(groups.get("ray_head"), groups.get("ray_workers"))
             known = ray_start_flags() if typed.get("ray_cluster_extra_start_args") else None
             errors += preflight.value_problems(typed, ray_hosts, known, settings.resolvable, groups.get("windows_wsl") or [])
+        if not errors and host in (groups.get("windows_wsl") or []):
+            errors += self._windows_pc_problems(typed, task_vars)
         result.update(changed=False, checked=len(values))
         if errors:
             refuse(f"Settings refused for host {host}", errors, result)

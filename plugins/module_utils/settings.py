@@ -46,6 +46,8 @@ KINDS = {
     "mirror_url": (lambda v: _url(v, path=False), "scheme://host[:port] with scheme http or https and no path"),
     "url": (lambda v: _url(v, path=True), "an http:// or https:// URL"),
     "registry": (lambda v: _registry(v), "host[:port] or a CIDR such as 10.0.0.0/8"),
+    "firewall_address": (lambda v: _firewall_address(v),
+                         "an IP address, a subnet such as 10.0.0.0/24, a range such as 10.0.0.5-10.0.0.9, or LocalSubnet"),
     "absolute_path": (lambda v: v.startswith("/") and "\0" not in v, "an absolute path"),
     "control_file": (lambda v: os.path.isfile(os.path.expanduser(v)), "a file that exists on the control node"),
     "package": (lambda v: re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", v), "a Debian package name"),
@@ -87,6 +89,20 @@ def _url(value, path):
     if not (_is_ip(parts.hostname) or HOSTNAME.match(parts.hostname)):
         return False
     return path or (parts.path in ("", "/") and not parts.query and not parts.fragment)
+
+
+def _firewall_address(value):
+    """What Windows firewall rules take as a remote address (win_firewall_rule's remoteip)."""
+    if value in ("LocalSubnet", "Internet", "Intranet", "DNS", "DHCP", "DefaultGateway"):
+        return True
+    low, dash, high = value.partition("-")
+    if dash:
+        return _is_ip(low) and _is_ip(high)
+    try:
+        ipaddress.ip_network(value, strict=False)
+        return True
+    except ValueError:
+        return False
 
 
 def _registry(value):

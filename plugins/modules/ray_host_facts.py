@@ -81,7 +81,8 @@ ansible_facts:
         - cpus, mem_total (bytes), default_ipv4 (the address of the default route, '' without one), kernel_release,
           wsl (bool), wsl_version (0, 1 or 2), init (PID 1's name), nofile_hard (hard limit of open files),
           wsl_conf (/etc/wsl.conf's text), windows_profile (the Windows user's profile as a Linux path, '' without
-          Windows interop), wslconfig (that profile's .wslconfig as text), wslconfig_encoding,
+          Windows interop), windows_profile_windows (the same as Windows writes it, C:\\Users\\<name>), wslconfig (that
+          profile's .wslconfig as text), wslconfig_encoding,
           docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the engine's
           OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
       type: dict
@@ -170,21 +171,25 @@ def default_ipv4():
 
 
 def windows_profile(wsl_conf):
-    """%USERPROFILE% of the Windows user, as this distribution sees it (/mnt/c/Users/<name>); '' without interop.
+    """(%USERPROFILE% of the Windows user as Windows writes it, and as this distribution sees it); ('', '') without
+    interop.
 
-    `cmd.exe /u` writes UTF-16 to a pipe, so the name reads right in every code page; cmd.exe runs from a
+    `cmd.exe /u` writes UTF-16 to a pipe (cmd's /u: "Formats internal command output to a pipe or a file as
+    Unicode"), so a name such as C:\\Users\\张三 reads right whatever the PC's OEM code page; cmd.exe runs from a
     Windows folder (started from a Linux one it warns about UNC paths)."""
     root = wsl.automount_root(wsl_conf)
     candidates = (os.path.join("/" + root.strip("/"), "c/Windows/System32/cmd.exe"), shutil.which("cmd.exe"))
     cmd = next((path for path in candidates if path and os.path.exists(path)), None)
     if not cmd:
-        return ""
+        return "", ""
     try:
         out = subprocess.run([cmd, "/u", "/c", "echo %USERPROFILE%"], capture_output=True, timeout=20,
                              cwd=os.path.dirname(cmd)).stdout
     except (OSError, subprocess.SubprocessError):
-        return ""
-    return wsl.windows_to_wsl_path(wsl.decode_cmd_unicode(out), root)
+        return "", ""
+    profile = wsl.decode_cmd_unicode(out)
+    linux = wsl.windows_to_wsl_path(profile, root)
+    return (profile, linux) if linux else ("", "")
 
 
 def host_facts():
@@ -204,11 +209,12 @@ def host_facts():
         "docker_desktop_integration": os.path.isdir(DESKTOP_INTEGRATION)
         or os.path.realpath(shutil.which("docker") or "").startswith(DESKTOP_INTEGRATION),
         "windows_profile": "",
+        "windows_profile_windows": "",
         "wslconfig": "",
         "wslconfig_encoding": "",
     }
     if version:
-        facts["windows_profile"] = windows_profile(facts["wsl_conf"])
+        facts["windows_profile_windows"], facts["windows_profile"] = windows_profile(facts["wsl_conf"])
     if facts["windows_profile"]:
         wslconfig = host_state.read_text(os.path.join(facts["windows_profile"], ".wslconfig"))
         facts["wslconfig"] = wslconfig["content"] or ""

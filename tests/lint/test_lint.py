@@ -38,3 +38,13 @@ def test_python_lint_passes():
     result = subprocess.run([str(BIN / "ruff"), "check", "--output-format", "concise", "."], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+PLUGINS = sorted({path.stem for folder in ("modules", "action") for path in (ROOT / "plugins" / folder).glob("*.py")})
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_every_module_and_action_has_documentation_ansible_doc_shows(plugin):
+    result = subprocess.run([str(BIN / "ansible-doc"), f"ray_docker.cluster.{plugin}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "EXAMPLES" in result.stdout and "RETURN VALUES" in result.stdout, result.stderr[-2000:]

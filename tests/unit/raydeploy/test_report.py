@@ -81,3 +81,12 @@ def test_a_skipped_unreachable_worker_makes_the_run_degraded_not_failed():
     assert report.summarize(stats, {"ray_skipped_hosts": ["w2"]}, progress, 2, "failed")["status"] == "failed"
     # a host unreachable that the preflight did not skip (the head) is a failure
     assert report.summarize({"dark": {"h": 1}}, {}, progress, 4, "failed")["status"] == "failed"
+
+
+def test_a_run_that_never_reached_a_host_is_failed_even_with_ansibles_unreachable_exit_status():
+    """ansible-playbook exits 4 for unreachable hosts and for a playbook it cannot parse (no host ran anything)."""
+    progress = report.Progress(stream=io.StringIO(), clock=FakeClock())
+    summary = report.summarize({}, {}, progress, 4, "failed")
+    assert summary["status"] == "failed"
+    unreachable = report.summarize({"dark": {"w": 1}, "ok": {"h": 3}}, {"ray_skipped_hosts": ["w"]}, progress, 4, "failed")
+    assert unreachable["status"] == "degraded"

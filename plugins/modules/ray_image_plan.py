@@ -1,0 +1,60 @@
+#!/usr/bin/python
+# An action plugin of the collection (plugins/action/ray_image_plan.py) runs this task on the control node; this file
+# only documents it for ansible-doc.
+
+DOCUMENTATION = r"""
+module: ray_image_plan
+short_description: Plan a host's image loads and pulls, or judge their outcome
+version_added: 1.0.0
+author: ray-docker maintainers
+description:
+- The images a host runs (the Ray image everywhere, Redis on the head's host with head fault tolerance, Prometheus and Grafana
+  on the monitoring host), those it lacks, those to load from a C(docker save) archive and those to pull.
+- 'With O(pulled) it judges the pulls: a required image that could not be had stops the run naming it, the mirrors tried and
+  what to do; an optional one (Prometheus, Grafana) is left out and the run ends degraded.'
+options:
+  pulled:
+    description: The pull tasks' results (first attempt and retries), to judge instead of planning.
+    type: list
+    elements: dict
+attributes:
+  action:
+    support: full
+    description: Runs on the control node.
+notes:
+- 'An action plugin: it runs on the control node.'
+"""
+
+EXAMPLES = r"""
+- name: Plan the images this host runs
+  ray_docker.cluster.ray_image_plan:
+  register: ray_image_plan
+"""
+
+RETURN = r"""
+images:
+  description: Each image this host runs, with C(required) and its archive variable.
+  type: list
+  elements: dict
+  returned: success
+to_load:
+  description: Images to load from archives.
+  type: list
+  elements: dict
+  returned: success
+to_pull:
+  description: Images to pull.
+  type: list
+  elements: dict
+  returned: success
+unavailable:
+  description: Optional parts left out (O(pulled) given).
+  type: list
+  elements: str
+  returned: success
+notes:
+  description: Why, and what to do, for each part left out.
+  type: list
+  elements: str
+  returned: success
+"""
