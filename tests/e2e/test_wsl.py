@@ -5,24 +5,32 @@ No Windows runs here, so three things are stand-ins, set up by this module and s
   takes its OperatingSystem from /etc/os-release, and adds " (containerized)" inside a container), reads the Windows user's daemon.json under a
   /mnt/c tree (as Desktop reads %USERPROFILE%\\.docker\\daemon.json), next to Desktop's WSL integration
   folder (/mnt/wsl/docker-desktop);
-- Windows interop: /mnt/c/Windows/System32/cmd.exe is a script that answers `echo %USERPROFILE%` as
-  cmd.exe does (C:\\Users\\lab, CRLF);
-- `docker desktop restart`: docker_desktop_restart_command points at a script that restarts that dockerd.
-What is not stand-in: the project's detection, the daemon.json merge, the restart-only-when-changed rule,
-the pull through the mirror, the cluster and its check, the refusal of Desktop in a multi-host cluster,
-and on the second journey /etc/wsl.conf's merge and sshd moving to the distribution's own port, through
-which the cluster is then deployed. The Windows side itself (the wsl2 role) is covered by lint, syntax
+- Windows interop: /mnt/c/Windows/System32/cmd.exe is a script that answers `cmd.exe /u /c echo %USERPROFILE%`
+  as cmd.exe does (C:\\Users\\lab in UTF-16LE, CRLF);
+- Desktop's restart through interop: the Windows-side CLI (/mnt/c/Program Files/Docker/Docker/resources/bin/
+  docker.exe) and powershell.exe are scripts that restart that dockerd, or do nothing (as a restart that fails
+  would), as each test sets them;
+- on the second journey, the PC's read of the distribution's host key (wsl.exe ... cat) is a `docker exec`.
+What is not stand-in: the project's detection, the daemon.json merge, the restart rule (the file changed, or
+the engine does not use the mirrors), the judgement by the engine's mirrors, the pull through the mirror, the
+cluster and its check, the refusal of Desktop in a multi-host cluster, the keep-alive files written through
+/mnt/c, and on the second journey /etc/wsl.conf's merge, sshd moving to the distribution's own port, its host
+key recorded by the wsl2 role's own task files and the wait for that port, then the cluster deployed through
+it with strict host-key checking. The rest of the Windows side (the wsl2 role) is covered by lint, syntax
 checks and the unit tests of its logic only.
 """
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests import lab
 
-from .conftest import run_runner
+from .conftest import ROOT, run_runner
 
 DESKTOP = "raylab-host-0"
 PROFILE = "/mnt/c/Users/lab"
@@ -30,7 +38,13 @@ WINDOWS_DAEMON_JSON = f"{PROFILE}/.docker/daemon.json"
 # What Docker Desktop writes by default (Settings > Docker Engine).
 DESKTOP_DEFAULTS = {"builder": {"gc": {"defaultKeepStorage": "20GB", "enabled": True}}, "experimental": False}
 STANDIN_DOCKERD = ["dockerd", "--pidfile", "/var/run/docker.pid", "--config-file", WINDOWS_DAEMON_JSON]
-RESTART_STANDIN = "/usr/local/bin/desktop-standin"
+DOCKER_EXE = "/mnt/c/Program Files/Docker/Docker/resources/bin/docker.exe"
+POWERSHELL = "/mnt/c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe"
+# Whether each stand-in really restarts the engine: "restart" or "nothing".
+MODES = "/mnt/c/standin-modes"
+RESTART = ("start-stop-daemon --stop --retry TERM/30/KILL/5 --pidfile /var/run/docker.pid\n"
+           "start-stop-daemon --start --background --pidfile /var/run/docker.pid --output /var/log/dockerd.log "
+           f"--exec /usr/sbin/dockerd -- {' '.join(STANDIN_DOCKERD[1:])}\n")
 
 
 def sh(host, script, check=True):
@@ -39,7 +53,7 @@ def sh(host, script, check=True):
 
 def write(host, path, content, mode="644"):
     """A file in a lab host, its content taken literally (a quoted heredoc: no shell expansion)."""
-    sh(host, f"mkdir -p $(dirname {path}) && cat > {path} <<'RAYLAB_EOF'\n{content}RAYLAB_EOF\nchmod {mode} {path}")
+    sh(host, f"mkdir -p \"$(dirname '{path}')\" && cat > '{path}' <<'RAYLAB_EOF'\n{content}RAYLAB_EOF\nchmod {mode} '{path}'")
 
 
 def dockerd_pid(host):
@@ -57,16 +71,24 @@ def make_desktop_host(host):
     """A lab host that looks, from inside, like a WSL distribution with Docker Desktop's integration."""
     sh(host, "sed -i 's/^PRETTY_NAME=.*/PRETTY_NAME=\"Docker Desktop\"/' /etc/os-release")
     sh(host, "mkdir -p /mnt/wsl/docker-desktop")
-    # cmd.exe answers `echo %USERPROFILE%` with a Windows path and CRLF.
-    write(host, "/mnt/c/Windows/System32/cmd.exe", "#!/bin/sh\nprintf 'C:\\\\Users\\\\lab\\r\\n'\n", "755")
+    make_interop(host)
     write(host, WINDOWS_DAEMON_JSON, json.dumps(DESKTOP_DEFAULTS, indent=2) + "\n")
-    # `docker desktop version` / `docker desktop restart`, as Desktop 4.37+ answers them.
-    script = ("#!/bin/sh\n[ \"$1\" = desktop ] || exit 2\ncase \"$2\" in\n  version) echo 'Docker Desktop 4.50.0 (stand-in)';;\n"
-              "  restart) start-stop-daemon --stop --retry TERM/30/KILL/5 --pidfile /var/run/docker.pid;\n"
-              f"    start-stop-daemon --start --background --pidfile /var/run/docker.pid --output /var/log/dockerd.log "
-              f"--exec /usr/sbin/dockerd -- {' '.join(STANDIN_DOCKERD[1:])};;\n  *) exit 2;;\nesac\n")
-    write(host, RESTART_STANDIN, script, "755")
+    # The Windows-side `docker.exe desktop restart --timeout N` and PowerShell's Stop-Process/Start-Process.
+    write(host, DOCKER_EXE, "#!/bin/sh\n[ \"$1 $2\" = 'desktop restart' ] || exit 2\n"
+                            f"grep -q '^docker.exe restart' {MODES} || exit 0\n" + RESTART, "755")
+    write(host, POWERSHELL, f"#!/bin/sh\ngrep -q '^powershell.exe restart' {MODES} || exit 0\n" + RESTART, "755")
+    set_modes(host, docker_exe="restart", powershell="restart")
     start_standin_engine(host)
+
+
+def make_interop(host):
+    """cmd.exe /u answers `echo %USERPROFILE%` as cmd.exe does through interop: UTF-16LE, CRLF."""
+    write(host, "/mnt/c/Windows/System32/cmd.exe",
+          "#!/bin/sh\n[ \"$1\" = /u ] || exit 2\nprintf 'C:\\\\Users\\\\lab\\r\\n' | iconv -f UTF-8 -t UTF-16LE\n", "755")
+
+
+def set_modes(host, docker_exe, powershell):
+    write(host, MODES, f"docker.exe {docker_exe}\npowershell.exe {powershell}\n")
 
 
 def windows_daemon_json(host):
@@ -97,7 +119,7 @@ def inventory_file(tmp_path, lab_inventory, head, workers=(), host_vars=None, na
 @pytest.fixture(scope="module")
 def desktop(hosts):
     make_desktop_host(DESKTOP)
-    return {"docker_desktop_restart_command": [RESTART_STANDIN, "desktop", "restart"], "ray_node_count": 2}
+    return {"ray_node_count": 2, "docker_desktop_ready_timeout": 20}
 
 
 def test_docker_desktop_gets_the_mirror_in_its_windows_daemon_json_and_runs_the_cluster(hosts, desktop, tmp_path):
@@ -123,6 +145,48 @@ def test_a_second_run_on_docker_desktop_restarts_nothing(hosts, desktop, tmp_pat
     result = run_runner("site", "-i", inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop}))
     assert result.rc == 0 and result.summary["changed"] == 0, result.stderr[-3000:]
     assert dockerd_pid(DESKTOP) == pid and windows_daemon_json(DESKTOP) == content
+
+
+def with_mirrors(hosts, *extra):
+    return json.dumps({"docker_registry_mirrors": hosts["all"]["vars"]["docker_registry_mirrors"] + list(extra)})
+
+
+def engine_mirrors(host):
+    return sh(host, "docker info --format '{{json .RegistryConfig.Mirrors}}'").stdout
+
+
+def test_desktop_is_restarted_through_powershell_when_its_cli_does_not(hosts, desktop, tmp_path):
+    """docker.exe answers but Desktop does not restart (as from a WSL session it may not): the engine, judged by its
+    mirrors, still lacks the new one, so the run stops Desktop and starts it again through PowerShell."""
+    set_modes(DESKTOP, docker_exe="nothing", powershell="restart")
+    pid = dockerd_pid(DESKTOP)
+    inventory = inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop})
+    try:
+        result = run_runner("docker", "-i", inventory, "-e", with_mirrors(hosts, "http://mirror-b.invalid:5000"))
+    finally:
+        set_modes(DESKTOP, docker_exe="restart", powershell="restart")
+    assert result.rc == 0, result.stderr[-4000:]
+    assert "powershell.exe Stop-Process / Start-Process" in result.stderr
+    assert dockerd_pid(DESKTOP) != pid and "mirror-b.invalid" in engine_mirrors(DESKTOP)
+
+
+def test_when_desktop_cannot_be_restarted_the_user_is_told_and_a_rerun_tries_again(hosts, desktop, tmp_path):
+    """Neither way restarts Desktop: the run names the Windows-side file and Settings > Docker Engine, never
+    /etc/docker/daemon.json. The file now has the mirror, so a re-run sees no change to write, but the engine does
+    not use the mirror yet: it restarts Desktop again."""
+    inventory = inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: {**desktop, "docker_desktop_ready_timeout": 10}})
+    set_modes(DESKTOP, docker_exe="nothing", powershell="nothing")
+    try:
+        failed = run_runner("docker", "-i", inventory, "-e", with_mirrors(hosts, "http://mirror-c.invalid:5000"))
+    finally:
+        set_modes(DESKTOP, docker_exe="restart", powershell="restart")
+    assert failed.rc == 1
+    assert "C:\\Users\\lab\\.docker\\daemon.json has the mirrors" in failed.stderr
+    assert "Settings > Docker Engine > Apply & restart" in failed.stderr and "/etc/docker/daemon.json" not in failed.stderr
+    assert "mirror-c.invalid" in windows_daemon_json(DESKTOP) and "mirror-c.invalid" not in engine_mirrors(DESKTOP)
+    again = run_runner("docker", "-i", inventory, "-e", with_mirrors(hosts, "http://mirror-c.invalid:5000"))
+    assert again.rc == 0, again.stderr[-3000:]
+    assert "Restart Docker Desktop with the Windows-side CLI" in again.stderr and "mirror-c.invalid" in engine_mirrors(DESKTOP)
 
 
 def test_an_invalid_windows_daemon_json_is_never_overwritten(hosts, desktop, tmp_path):
@@ -160,7 +224,29 @@ def test_docker_desktop_not_running_is_said_and_nothing_is_installed(hosts, desk
         start_standin_engine(DESKTOP)
 
 
+def test_a_pc_of_its_own_keeps_its_distribution_running_with_no_terminal_open(hosts, tmp_path):
+    """Journey 1 with Docker Engine in the distribution: through interop the Windows user's .wslconfig gets the idle
+    timeouts (the user's keys kept) and the Startup folder an entry that starts the distribution at logon; the recap
+    says `wsl --shutdown` is needed once. A second run writes nothing."""
+    pc = "raylab-host-1"
+    make_interop(pc)
+    write(pc, f"{PROFILE}/.wslconfig", "[wsl2]\nmemory=6GB  # mine\n")
+    host_vars = {pc: {"wsl_distro_applies": True, "wsl_distro_name": "Ubuntu-24.04"}}
+    inventory = inventory_file(tmp_path, hosts, pc, host_vars=host_vars)
+    result = run_runner("wsl", "-i", inventory)
+    assert result.rc == 0, result.stderr[-4000:]
+    wslconfig = sh(pc, f"cat {PROFILE}/.wslconfig").stdout
+    assert "memory=6GB  # mine" in wslconfig and "vmIdleTimeout=-1" in wslconfig and "instanceIdleTimeout=-1" in wslconfig
+    startup = sh(pc, f"cat '{PROFILE}/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/ray-docker Ubuntu-24.04.vbs'").stdout
+    assert 'wsl.exe -d Ubuntu-24.04 --exec sleep infinity", 0, False' in startup
+    assert f"NOTE {pc}: general.instanceidletimeout, wsl2.vmidletimeout merged into .wslconfig" in result.stderr
+    assert "run `wsl --shutdown` in Windows once" in result.stderr
+    again = run_runner("wsl", "-i", inventory)
+    assert again.rc == 0 and again.summary["changed"] == 0, again.stderr[-3000:]
+
+
 DISTRO = "raylab-host-2"
+RECORD_KEY = str(ROOT / "tests" / "e2e" / "playbooks" / "record_distro_host_key.yml")
 USERS_WSL_CONF = "[user]\ndefault=ann\n\n[network]\nhostname=pc2-ubuntu  # my PC\n"
 
 
@@ -181,6 +267,16 @@ def test_a_windows_pcs_distribution_joins_through_its_own_ssh_port(hosts, tmp_pa
                           "sshd did not move to port 2222")
     through_2222 = {DISTRO: {**distro_vars, "ansible_port": 2222}}
     inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DISTRO], host_vars=through_2222, name="lab.yml")
+    # Strict host-key checking: [address]:2222 is unknown until the wsl2 role's own task files record it (the PC's
+    # read of the key stands in as `cat` over port 22), then wait for the distribution's sshd on that port.
+    known_hosts = lab.cache_dir() / lab.KNOWN_HOSTS_NAME
+    address = hosts["all"]["children"]["ray_workers"]["hosts"][DISTRO]["ansible_host"]
+    assert f"[{address}]:2222 " not in known_hosts.read_text()
+    recorded = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, RECORD_KEY,
+                               "-e", json.dumps({"record_distro": DISTRO, "record_known_hosts": str(known_hosts)})],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert recorded.returncode == 0, recorded.stdout[-3000:] + recorded.stderr[-2000:]
+    assert f"[{address}]:2222 ssh-ed25519 " in known_hosts.read_text()
     deployed = run_runner("site", "-i", inventory)
     assert deployed.rc == 0, deployed.stderr[-4000:]
     check = deployed.summary["check"]

@@ -55,7 +55,7 @@ from .hosts import (
     HOST_SOURCE_LABEL,
     HOST_SUITES,
     INVENTORY_NAME,
-    SSH_COMMON_ARGS,
+    KNOWN_HOSTS_NAME,
     SSH_TIMEOUT,
     ensure_host_image,
     ensure_hosts,
@@ -69,11 +69,14 @@ from .hosts import (
     lab_hosts,
     remove_host_containers,
     remove_hosts,
+    host_keys,
     ssh_answers,
+    ssh_common_args,
     start_host,
     to_yaml,
     wait_for_ssh,
     write_inventory,
+    write_known_hosts,
 )
 from .images import (
     BASE_IMAGE,
@@ -151,10 +154,11 @@ __all__ = [
     "ensure_up",
     # hosts
     "HOST_DOCKERFILE", "HOST_IMAGE", "HOST_LABEL", "HOST_NETWORK", "HOST_PREFIX", "HOST_RUN_FLAGS",
-    "HOST_SOURCE_LABEL", "HOST_SUITES", "INVENTORY_NAME", "SSH_COMMON_ARGS", "SSH_TIMEOUT",
+    "HOST_SOURCE_LABEL", "HOST_SUITES", "INVENTORY_NAME", "KNOWN_HOSTS_NAME", "SSH_TIMEOUT",
     "ensure_host_image", "ensure_hosts", "ensure_key", "ensure_network", "host_address", "host_exec",
     "host_image_id", "host_image_source", "host_name", "lab_hosts", "remove_host_containers",
-    "remove_hosts", "ssh_answers", "start_host", "to_yaml", "wait_for_ssh", "write_inventory",
+    "remove_hosts", "ssh_answers", "ssh_common_args", "host_keys", "start_host", "to_yaml", "wait_for_ssh",
+    "write_inventory", "write_known_hosts",
     # cli
     "main",
 ]

@@ -62,8 +62,13 @@ HOST_RUN_FLAGS = [
     "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "-v", "/var/lib/docker",
 ]
-# Lab hosts are recreated at new addresses with the same host keys: never remember them.
-SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+# Reached like a user's machines: host keys checked strictly against a known_hosts file the lab writes from each
+# host's own keys when it starts it (the hosts are recreated at new addresses, so the file is rewritten then).
+KNOWN_HOSTS_NAME = "known_hosts"
+
+
+def ssh_common_args(cache: Path) -> str:
+    return f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={cache / KNOWN_HOSTS_NAME}"
 SSH_TIMEOUT = 60
 
 HOST_DOCKERFILE = """\
@@ -188,8 +193,26 @@ def host_address(name: str) -> str:
 
 def ssh_answers(address: str, key: Path) -> bool:
     proc = run(["ssh", "-i", key, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-                "-o", "LogLevel=ERROR", *SSH_COMMON_ARGS.split(), f"root@{address}", "true"], check=False)
+                "-o", "LogLevel=ERROR", *ssh_common_args(key.parent).split(), f"root@{address}", "true"], check=False)
     return proc.returncode == 0
+
+
+def host_keys(name: str) -> list[str]:
+    """The sshd public host keys of a running lab host ("type key" each), read behind SSH."""
+    out = host_exec(name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub").stdout
+    return [" ".join(line.split()[:2]) for line in out.splitlines() if line.strip()]
+
+
+def write_known_hosts(cache: Path, addresses: dict[str, str]) -> Path:
+    """known_hosts for the current lab hosts on port 22, as ssh writes it (other entries, e.g. those the tests
+    record for a distribution's own port, are kept unless their address now belongs to another host)."""
+    path = cache / KNOWN_HOSTS_NAME
+    taken = set(addresses.values())
+    kept = [line for line in (path.read_text().splitlines() if path.exists() else [])
+            if line.split(" ", 1)[0].strip("[").split("]")[0] not in taken]
+    lines = kept + [f"{address} {key}" for name, address in addresses.items() for key in host_keys(name)]
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
 
 
 def wait_for_ssh(name: str, address: str, key: Path) -> None:
@@ -220,7 +243,7 @@ def write_inventory(cache: Path, addresses: dict[str, str], key: Path, gateway: 
         "vars": {
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(key),
-            "ansible_ssh_common_args": SSH_COMMON_ARGS,
+            "ansible_ssh_common_args": ssh_common_args(cache),
             "ansible_python_interpreter": "/usr/bin/python3",
             "docker_registry_mirrors": [f"http://{gateway}:{urllib.parse.urlsplit(MIRROR_URL).port}"],
             # Grafana only when the lab's mirror serves it (see grafana.py).
@@ -256,6 +279,7 @@ def ensure_hosts(n: int, suite: str = DEBIAN_SUITE) -> Path:
             if name not in keep:
                 start_host(name, image_id, suite)
         addresses = {name: host_address(name) for name in wanted}
+        write_known_hosts(cache, addresses)
         for name, address in addresses.items():
             wait_for_ssh(name, address, key)
         return write_inventory(cache, addresses, key, gateway)
