@@ -1,5 +1,6 @@
 """ansible-lint (production profile) and a syntax check of every playbook."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,35 @@ def test_every_module_and_action_has_documentation_ansible_doc_shows(plugin):
     result = subprocess.run([str(BIN / "ansible-doc"), f"ray_docker.cluster.{plugin}"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "EXAMPLES" in result.stdout and "RETURN VALUES" in result.stdout, result.stderr[-2000:]
+
+
+def test_the_collection_builds_installs_and_serves_the_readmes_playbook(tmp_path):
+    """`ansible-galaxy collection build` makes an artifact without the project's tooling, and the README's "your own
+    playbook" example passes a syntax check against that artifact installed on its own."""
+    import re
+    import tarfile
+
+    version = re.search(r"^version: (\S+)", (ROOT / "galaxy.yml").read_text(), re.M).group(1)
+    build = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", str(ROOT), "--output-path", str(tmp_path)],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    artifact = tmp_path / f"ray_docker-cluster-{version}.tar.gz"
+    with tarfile.open(artifact) as tar:
+        names = set(tar.getnames())
+    assert {"roles/ray_cluster/tasks/main.yml", "plugins/action/ray_cluster_plan.py", "plugins/modules/ray_host_facts.py",
+            "playbooks/preflight.yml", "meta/runtime.yml"} <= names
+    assert not any(name.split("/")[0] in ("tests", "molecule", "raydeploy", ".venv", "benchmarks", "runner.py")
+                   or "__pycache__" in name for name in names)
+    install = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-p",
+                              str(tmp_path / "collections"), str(artifact)], capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stdout + install.stderr
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("## Use the roles from your own playbook", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "mine.yml").write_text(example)
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "collections"), "ANSIBLE_CONFIG": str(tmp_path / "none.cfg")}
+    listed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "list", "ray_docker.cluster"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert str(tmp_path / "collections") in listed.stdout.split("ray_docker.cluster")[0], listed.stdout
+    check = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(ROOT / "inventory" / "example-multihost.yml"),
+                            str(tmp_path / "mine.yml")], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
