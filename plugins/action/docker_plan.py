@@ -42,10 +42,8 @@ class ActionModule(ActionBase):
         host = task_vars.get("inventory_hostname", "?")
         _, args = self.validate_argument_spec(argument_spec={"verify": {"type": "bool", "default": False},
                                                              "fresh": {"type": "bool", "default": False}})
-        try:
+        with role_settings.refusals_fail(task_vars):
             settings = role_settings.resolve(self, task_vars, NAMES)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {host}: {exc}. Nothing was changed.")
         engine, facts = self._snapshot(task_vars, settings, args["fresh"])
         info = engine.get("host_info") or {}
         active = [str(url) for url in ((info.get("RegistryConfig") or {}).get("Mirrors") or [])]

@@ -87,11 +87,9 @@ class ActionModule(ActionBase):
         })
         monitoring_urls = {}
         if not (args["dashboard_url"] and args["token_file"] and args["expected_nodes"] is not None):
-            try:
+            with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_monitoring"))
                 monitoring_urls = self._monitoring_urls(ctx, task_vars or {})
-            except ValueError as exc:
-                raise AnsibleActionFail(f"Settings refused: {exc}. Nothing was changed.")
             nodes = ctx.host_nodes() if args["nodes"] == "host" else ctx.expected_nodes
             args["dashboard_url"] = args["dashboard_url"] or ctx.dashboard_url
             args["token_file"] = args["token_file"] or ctx.token_file

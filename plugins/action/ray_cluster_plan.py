@@ -51,13 +51,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        try:
+        with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. Nothing was changed.")
-        engine, facts, fresh = snapshot.current(self, task_vars, ctx)
-        if engine is None:
-            raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
+        engine, facts, _ = snapshot.required(self, task_vars)
         settings = ctx.settings
         result.update(changed=False, engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
                       token_file=ctx.token_file, host_nodes=[node["node_name"] for node in ctx.host_nodes()],

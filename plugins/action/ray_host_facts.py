@@ -6,10 +6,9 @@ containers, network, volume and files) and reads all of it in one module run. Wi
 module with exactly those. See plugins/plugin_utils/snapshot.py.
 """
 
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
 
 
 class ActionModule(ActionBase):
@@ -21,11 +20,8 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = dict(self._task.args)
         if not args:
-            try:
+            with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)
-            except ValueError as exc:  # a value the settings check would refuse: it runs first in every play
-                raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. "
-                                        "Nothing was changed.")
             args = snapshot.query(ctx)
         result.update(self._execute_module(module_name=snapshot.MODULE, module_args=args, task_vars=task_vars))
         return result

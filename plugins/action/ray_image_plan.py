@@ -10,7 +10,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
 
 
 
@@ -23,17 +23,13 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         _, args = self.validate_argument_spec(argument_spec={"pulled": {"type": "list", "elements": "dict"}})
-        try:
+        with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=("ray", "ray_image", "ray_monitoring"),
                                         names=("docker_registry_mirrors",))
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. Nothing was changed.")
         wanted = images.wanted(ctx.settings, ctx.host, ctx.head_host, ctx.monitoring_host)
         if args["pulled"] is not None:
             return self._judge(result, ctx, wanted, args["pulled"])
-        engine, _, fresh = snapshot.current(self, task_vars, ctx)
-        if engine is None:
-            raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
+        engine, _, _ = snapshot.required(self, task_vars)
         if not engine.get("engine_answers") and not self._task.check_mode:
             raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
                                     "Run the docker step first (runner.py docker).")

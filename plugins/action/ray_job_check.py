@@ -12,7 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils.check import CheckError, run_check
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
 
 
 
@@ -34,10 +34,8 @@ class ActionModule(ActionBase):
             "verdict_file": {"type": "path"},
             "reuse_verdict": {"type": "bool"},
         })
-        try:
+        with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_check"))
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused: {exc}. Nothing was changed.")
         settings = ctx.settings
         defaults = {
             "dashboard_url": ctx.dashboard_url, "token_file": ctx.token_file,

@@ -14,7 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, specs
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, secrets, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, secrets, snapshot
 
 
 ROLES = ("ray", "ray_cluster", "ray_monitoring")
@@ -47,13 +47,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        try:
+        with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. Nothing was changed.")
-        engine, _, fresh = snapshot.current(self, task_vars, ctx)
-        if engine is None:
-            raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
+        engine, _, _ = snapshot.required(self, task_vars)
         if not engine.get("engine_answers"):
             if self._task.check_mode:
                 return dict(result, changed=False, engine_answers=False)

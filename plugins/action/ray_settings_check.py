@@ -129,7 +129,8 @@ class ActionModule(ActionBase):
             problems += [error if error.startswith("host ") else f"host {host}: {error}" for error in errors]
             resources[host] = shares.get("nodes", [])
         skipped = [host for host in unreachable if host not in args["pending"]]
-        result.update(changed=False, unreachable=skipped, resources=resources,
+        # Not `unreachable`: Ansible would take that key as this task's own host not answering.
+        result.update(changed=False, skipped_hosts=skipped, resources=resources,
                       platforms={host: name for host, data in hosts.items() if (name := topology.platform(data["facts"]))})
         if problems:
             result.update(failed=True, errors=problems)

@@ -69,11 +69,13 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         _, args = self.validate_argument_spec(argument_spec={"state": {"type": "dict"}, "host_key": {"type": "str"}})
         catalog = role_settings.Catalog(self._loader)
-        names = set(catalog.roles["wsl2"].specs) | set(preflight.PORT_VARIABLES) | {"ray_min_worker_port", "ray_max_worker_port"}
-        try:
+        if args["host_key"] is not None:  # recording the key needs the address and the known_hosts file only
+            names = {"wsl2_distro_host", "wsl2_ssh_port", "wsl2_known_hosts_file"}
+        else:
+            names = set(catalog.roles["wsl2"].specs) | set(preflight.PORT_VARIABLES) | {"ray_min_worker_port",
+                                                                                       "ray_max_worker_port"}
+        with role_settings.refusals_fail(task_vars):
             settings = role_settings.resolve(self, task_vars, sorted(names), catalog)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {task_vars.get('inventory_hostname')}: {exc}. Nothing was changed.")
         hostvars = task_vars.get("hostvars") or {}
         distro_host = settings["wsl2_distro_host"]
         address = str(role_settings.host_value(hostvars, distro_host, "ansible_host", "")

@@ -6,7 +6,6 @@ Docker Engine (journey 1) the keep-alive through Windows interop (.wslconfig idl
 
 import os
 
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import wsl
@@ -24,10 +23,8 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         host = task_vars.get("inventory_hostname", "")
         catalog = role_settings.Catalog(self._loader)
-        try:
+        with role_settings.refusals_fail(task_vars):
             settings = role_settings.resolve(self, task_vars, sorted(catalog.roles["wsl_distro"].specs), catalog)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"Settings refused for host {host}: {exc}. Nothing was changed.")
         hostvars = task_vars.get("hostvars") or {}
         pcs = [pc for pc in (task_vars.get("groups") or {}).get("windows_wsl") or []
                if role_settings.host_value(hostvars, pc, "wsl2_distro_host", "") == host]

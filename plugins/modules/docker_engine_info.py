@@ -10,11 +10,9 @@ description:
   - Read-only, so it runs in check mode too. Talks to the engine's API directly (standard library only),
     which makes it work before the Docker SDK is installed and costs one module run instead of several.
   - The roles use it to skip every task that has nothing to do; changes stay with community.docker's modules.
+extends_documentation_fragment:
+  - ray_docker.cluster.engine_query
 options:
-  docker_host:
-    description: The engine's address (V(unix://) or plain V(tcp://)).
-    type: str
-    default: unix:///var/run/docker.sock
   info:
     description: Return the engine's C(docker info) as RV(host_info).
     type: bool
@@ -22,29 +20,6 @@ options:
   daemon_json:
     description: A daemon.json to read (its raw text; parsing is the role's job).
     type: path
-  images:
-    description: Image names to inspect.
-    type: list
-    elements: str
-    default: []
-  networks:
-    description: Network names to inspect.
-    type: list
-    elements: str
-    default: []
-  volumes:
-    description: Volume names to look up.
-    type: list
-    elements: str
-    default: []
-  container_label:
-    description: List the containers carrying this label (V(key) or V(key=value)), by name.
-    type: str
-  files:
-    description: Files to describe (exists, mode, uid, gid, sha256).
-    type: list
-    elements: path
-    default: []
   inspect:
     description: Containers to inspect, their State and RestartCount (null when absent).
     type: list

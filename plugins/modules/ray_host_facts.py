@@ -18,15 +18,13 @@ description:
     gives no options, so C(ray_docker.cluster.ray_host_facts:) alone takes the run's snapshot.
   - Files that are not UTF-8 (a C(.wslconfig) saved as UTF-16 or ANSI, a Windows user name in a code page)
     never make it fail; see the C(encoding) of each file read.
+extends_documentation_fragment:
+  - ray_docker.cluster.engine_query
 options:
   engine:
     description: Also read the Docker engine's state (as RV(ansible_facts.ray_engine)).
     type: bool
     default: false
-  docker_host:
-    description: The engine's address (V(unix://) or plain V(tcp://)).
-    type: str
-    default: unix:///var/run/docker.sock
   daemon_json:
     description: The engine's daemon.json to read (raw text).
     type: path
@@ -35,31 +33,7 @@ options:
       - Docker Desktop's daemon.json as this WSL distribution reaches it; V(auto) finds it in the Windows user's
         profile when Docker Desktop's engine answers or its WSL integration is there.
     type: str
-    default: auto
-  images:
-    description: Image names to look up.
-    type: list
-    elements: str
-    default: []
-  networks:
-    description: Network names to look up.
-    type: list
-    elements: str
-    default: []
-  volumes:
-    description: Volume names to look up.
-    type: list
-    elements: str
-    default: []
-  container_label:
-    description: List the containers carrying this label (V(key) or V(key=value)), by name.
-    type: str
-  files:
-    description: Files and folders to describe (exists, mode, uid, gid, sha256).
-    type: list
-    elements: path
-    default: []
-"""
+    default: auto"""
 
 EXAMPLES = r"""
 - name: Take the run's snapshot of this host (what to read comes from the project's settings)
@@ -213,8 +187,8 @@ def host_facts():
         "wslconfig": "",
         "wslconfig_encoding": "",
     }
-    if version:
-        facts["windows_profile_windows"], facts["windows_profile"] = windows_profile(facts["wsl_conf"])
+    # Found by cmd.exe itself rather than by a WSL kernel: what matters is whether Windows answers.
+    facts["windows_profile_windows"], facts["windows_profile"] = windows_profile(facts["wsl_conf"])
     if facts["windows_profile"]:
         wslconfig = host_state.read_text(os.path.join(facts["windows_profile"], ".wslconfig"))
         facts["wslconfig"] = wslconfig["content"] or ""

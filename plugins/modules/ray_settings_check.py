@@ -62,7 +62,7 @@ errors:
   type: list
   elements: str
   returned: failure
-unreachable:
+skipped_hosts:
   description: Worker hosts that do not answer and are left out of the run (O(scope=cluster)).
   type: list
   elements: str

@@ -11,7 +11,10 @@ Values are typed as the argument specs say, so a plan reads `False`, not the str
 """
 
 from collections import namedtuple
+from contextlib import contextmanager
 from pathlib import Path
+
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import settings as checks
 
@@ -69,6 +72,16 @@ def templar_for(action, task_vars, catalog):
     variables = dict(catalog.defaults)
     variables.update(task_vars or {})
     return action._templar.copy_with_new_env(available_variables=variables), variables
+
+
+@contextmanager
+def refusals_fail(task_vars):
+    """Inside it, a value a check refuses (ValueError) fails the task, naming the host: nothing changed yet."""
+    try:
+        yield
+    except ValueError as exc:
+        host = (task_vars or {}).get("inventory_hostname") or "localhost"
+        raise AnsibleActionFail(f"Settings refused for host {host}: {exc}. Nothing was changed.") from None
 
 
 def resolve(action, task_vars, names, catalog=None):

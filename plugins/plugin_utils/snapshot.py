@@ -6,8 +6,11 @@ ray_engine. A role that changes a host takes the snapshot again at its end, so t
 left; a re-run that changes nothing asks each host exactly once.
 """
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
 from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 MODULE = "ray_docker.cluster.ray_host_facts"
 ROLES = ("ray", "docker", "ray_image", "ray_cluster", "ray_monitoring")
@@ -55,20 +58,31 @@ def query(ctx):
     }
 
 
-def take(action, task_vars, ctx):
-    """Run the probe module with the query; its result (ansible_facts ray_host and ray_engine)."""
+def take(action, task_vars):
+    """Run the probe module with the query; its result (ansible_facts ray_host and ray_engine).
+
+    The query names what every role looks at, so it is built from every role's settings, not the caller's."""
+    ctx = cluster_context.build(action, task_vars, roles=ROLES)
     return action._execute_module(module_name=MODULE, module_args=query(ctx), task_vars=task_vars)
 
 
-def current(action, task_vars, ctx):
+def current(action, task_vars):
     """This host's snapshot: the run's fact when there is one, else a fresh query (a role used on its own).
 
     Returns (ray_engine, ray_host, fresh result or None)."""
     facts = task_vars.get("ansible_facts") or {}
     if facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
         return facts["ray_engine"], facts["ray_host"], None
-    result = take(action, task_vars, ctx)
+    result = take(action, task_vars)
     if result.get("failed") or result.get("unreachable"):
         return None, None, result
     new = result.get("ansible_facts") or {}
     return new.get("ray_engine"), new.get("ray_host"), result
+
+
+def required(action, task_vars):
+    """`current`, failing the task with the probe's own message when the host cannot be read."""
+    engine, facts, fresh = current(action, task_vars)
+    if engine is None:
+        raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
+    return engine, facts, fresh

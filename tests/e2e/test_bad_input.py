@@ -27,7 +27,7 @@ BAD = {
         "docker_registry_mirrors": ["mirror.example:5000/path"], "docker_insecure_registries": ["http://mirror:5000"],
         "docker_daemon_options": {"Log Driver": "json-file"}, "docker_daemon_config_file": "daemon.json",
         "docker_ready_timeout": 0, "docker_desktop_daemon_config_file": "daemon.json",
-        "docker_desktop_restart_command": ["docker desktop", "restart"], "docker_desktop_ready_timeout": 0,
+        "docker_desktop_restart": "when needed", "docker_desktop_ready_timeout": 0,
     },
     "ray": {
         "ray_version": "latest", "ray_node_count": 0, "ray_network_mode": "overlay", "ray_gcs_port": 70000,
@@ -70,12 +70,14 @@ BAD = {
     },
     "wsl_distro": {
         "wsl_distro_applies": "perhaps", "wsl_distro_conf": {"1boot": {"systemd": True}},
-        "wsl_distro_conf_file": "wsl.conf", "wsl_distro_ssh_port": 70000,
+        "wsl_distro_conf_file": "wsl.conf", "wsl_distro_ssh_port": 70000, "wsl_distro_keep_alive": "always",
+        "wsl_distro_name": "Ubuntu 24.04",
     },
     "wsl2": {
         "wsl2_distro_host": "pc one", "wsl2_msi_version": "latest", "wsl2_msi_url": "github.com/microsoft/WSL",
         "wsl2_msi_sha256": "abc", "wsl2_msi_file": "/no/such/wsl.msi", "wsl2_distribution": "Ubuntu 24.04",
-        "wsl2_rootfs_url": "ftp://example/ubuntu.wsl", "wsl2_rootfs_sha256": "z" * 64, "wsl2_rootfs_file": "/no/such.wsl",
+        "wsl2_rootfs_urls": ["ftp://example/ubuntu.wsl"], "wsl2_known_hosts_file": "known_hosts",
+        "wsl2_ssh_wait_timeout": 1, "wsl2_firewall_remote_addresses": ["the lab"], "wsl2_rootfs_sha256": "z" * 64, "wsl2_rootfs_file": "/no/such.wsl",
         "wsl2_install_dir": "WSL/ray", "wsl2_download_dir": "downloads", "wsl2_memory": "lots",
         "wsl2_processors": -2, "wsl2_swap": "some", "wsl2_networking_mode": "bridged",
         "wsl2_wslconfig_extra": {"wsl 2": {"x": 1}}, "wsl2_ssh_port": 0, "wsl2_ssh_public_key_file": "/no/such/key.pub",
