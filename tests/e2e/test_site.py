@@ -7,12 +7,15 @@ a daemon.json with unrelated keys), then everything a user does next.
 import json
 import stat
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.lab import deploy_vars
 
 from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner
 from .faults import submit_job
@@ -138,6 +141,22 @@ def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
     # nothing restarted since the cold run's check: site reuses its verdict instead of a new job
     assert result.summary["check"]["reused"] is True
     assert "job skipped, the same nodes passed it at" in result.stderr
+    assert started_at() == before
+
+
+def test_plain_ansible_playbook_reads_key_value_booleans_as_the_runner_does(cold_site, mirror):
+    """Without the runner, `-e name=false` reaches the roles as the string "false": they read it as false (a
+    string taken for true would switch Grafana on here and change the cluster)."""
+    before = started_at()
+    grafana = "true" if deploy_vars(mirror)["ray_monitoring_grafana_enabled"] else "false"
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/site.yml",
+                           "-e", json.dumps({"docker_registry_mirrors": [mirror]}),
+                           "-e", f"ray_monitoring_grafana_enabled={grafana}", "-e", "ray_cluster_compare_all=false",
+                           "-e", "ray_gcs_fault_tolerance=true", "-e", "ray_check_reuse_verdict=yes"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    recap = proc.stdout[proc.stdout.rindex("PLAY RECAP"):]
+    assert "changed=0" in recap and "failed=0" in recap, recap
     assert started_at() == before
 
 
