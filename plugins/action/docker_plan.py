@@ -11,7 +11,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_daemon, wsl
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, snapshot
 
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -27,7 +27,7 @@ class ActionModule(ActionBase):
     def _snapshot(self, task_vars, settings, fresh=False):
         """The run's snapshot (ray_engine, ray_host), else the docker role's own read of the host."""
         facts = task_vars.get("ansible_facts") or {}
-        if not fresh and facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
+        if not fresh and snapshot.usable(facts):
             return facts["ray_engine"], facts["ray_host"]
         result = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args={
             "engine": True, "daemon_json": settings["docker_daemon_config_file"],
@@ -87,6 +87,12 @@ class ActionModule(ActionBase):
             result["desktop"] = desktop
             result["restart_needed"] = bool(result["config_changed"]
                                             or (engine.get("engine_answers") and result["mirrors_missing"]))
+            result["has_work"] = bool(result["restart_needed"] or not result["engine_answers"])
+        else:
+            result["has_work"] = bool(result["config_changed"] or not result["engine_answers"]
+                                      or not result["python_requests"])
+        if not result["has_work"]:  # nothing to apply: the snapshot's mirrors are the verdict
+            self._verify(dict(result), host, engine, info, active, wanted, settings, desktop)
         return result
 
     @staticmethod

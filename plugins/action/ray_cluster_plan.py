@@ -53,14 +53,14 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        engine, facts, _ = snapshot.required(self, task_vars)
+        engine, facts, fresh = snapshot.required(self, task_vars)
         settings = ctx.settings
         result.update(changed=False, engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
                       token_file=ctx.token_file, host_nodes=[node["node_name"] for node in ctx.host_nodes()],
                       expected_nodes=[node["node_name"] for node in ctx.expected_nodes])
         if not engine.get("engine_answers"):
             if self._task.check_mode:  # the docker role only pretended to start the engine
-                return result
+                return dict(result, has_work=True)
             raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
                                     "Run the docker step first (runner.py docker).")
 
@@ -157,4 +157,4 @@ class ActionModule(ActionBase):
         result["has_work"] = bool(result["token"]["write"] or gcs.get("write_config") or gcs.get("write_password")
                                   or result["network"]["create"] or result["remove"] or result["remove_volume"]
                                   or stale)
-        return result
+        return snapshot.keep(result, fresh)

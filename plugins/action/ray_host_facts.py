@@ -3,7 +3,8 @@
 Without options it works out from the project's settings what the docker, ray_image, ray_cluster and
 ray_monitoring roles will look at on this host (daemon.json, the images this host runs, the cluster's
 containers, network, volume and files) and reads all of it in one module run. With options it runs the
-module with exactly those. See plugins/plugin_utils/snapshot.py.
+module with exactly those. With outdated=true it reads nothing and marks the snapshot out of date, so the
+next role that compares reads the host again. See plugins/plugin_utils/snapshot.py.
 """
 
 from ansible.plugins.action import ActionBase
@@ -19,6 +20,10 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
+        if args.get("outdated"):  # after a change: the next role that compares reads the host again
+            engine = (task_vars.get("ansible_facts") or {}).get("ray_engine")
+            return dict(result, changed=False,
+                        ansible_facts={"ray_engine": dict(engine, outdated=True) if engine else None})
         if not args:
             with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)

@@ -28,39 +28,40 @@ class ActionModule(ActionBase):
                                         names=("docker_registry_mirrors",))
         wanted = images.wanted(ctx.settings, ctx.host, ctx.head_host, ctx.monitoring_host)
         if args["pulled"] is not None:
-            return self._judge(result, ctx, wanted, args["pulled"])
-        engine, _, _ = snapshot.required(self, task_vars)
+            return self._judge(result, ctx, wanted, args["pulled"], task_vars)
+        engine, _, fresh = snapshot.required(self, task_vars)
         if not engine.get("engine_answers") and not self._task.check_mode:
             raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
                                     "Run the docker step first (runner.py docker).")
         plan = images.plan(wanted, engine.get("images"), ctx.settings["ray_image_pull_policy"])
-        result.update(changed=False, engine_answers=bool(engine.get("engine_answers")), images=wanted,
+        answers = bool(engine.get("engine_answers"))
+        result.update(changed=False, engine_answers=answers, images=wanted,
                       present={name: (value or {}).get("Id") for name, value in (engine.get("images") or {}).items()},
-                      **plan)
-        return result
+                      has_work=bool(plan["to_load"] or plan["to_pull"] or not answers), **plan)
+        return snapshot.keep(result, fresh)
 
-    def _judge(self, result, ctx, wanted, pulled):
-        """The last outcome of each image's pull: required failures stop the run, optional ones are noted."""
-        last = {}
-        for outcome in pulled:  # in order: a retry's outcome replaces the first attempt's
-            image = outcome.get("item") or {}
-            image = image.get("item", image)  # a background pull's status carries the pull's item
-            if image.get("name") and not outcome.get("skipped"):
-                last[image["name"]] = outcome
+    def _judge(self, result, ctx, wanted, pulled, task_vars):
+        """The pulls' outcomes: required failures stop the run, optional ones are noted; the new image ids go into
+        the host's snapshot (fact ray_engine), so the next roles see them without reading the host again."""
+        last = {outcome["name"]: outcome for outcome in pulled if outcome.get("name")}
         mirrors = [str(url) for url in ctx.settings.get("docker_registry_mirrors") or []]
         attempts = ctx.settings["ray_image_pull_retries"]
         required, notes, unavailable = [], [], []
         for image in wanted:
             outcome = last.get(image["name"])
-            if outcome is None or not outcome.get("failed"):
+            if outcome is None or outcome.get("ok"):
                 continue
-            message = images.failure_message(ctx.host, image, outcome.get("msg"), mirrors, attempts)
+            message = images.failure_message(ctx.host, image, outcome.get("msg"), mirrors, outcome.get("attempts") or attempts)
             if image["required"]:
                 required.append(message)
             else:
                 notes.append(message)
                 unavailable.append(image["role"])
         result.update(changed=False, judged=len(last), unavailable=unavailable, notes=notes)
+        engine = (task_vars.get("ansible_facts") or {}).get("ray_engine")
+        ids = {name: {"Id": outcome["id"]} for name, outcome in last.items() if outcome.get("ok") and outcome.get("id")}
+        if engine is not None and ids:
+            result["ansible_facts"] = {"ray_engine": dict(engine, images={**(engine.get("images") or {}), **ids})}
         if required:
             result["failed"] = True
             raise AnsibleActionFail(" ".join(required), result=result)

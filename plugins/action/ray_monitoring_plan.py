@@ -49,10 +49,10 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        engine, _, _ = snapshot.required(self, task_vars)
+        engine, _, fresh = snapshot.required(self, task_vars)
         if not engine.get("engine_answers"):
             if self._task.check_mode:
-                return dict(result, changed=False, engine_answers=False)
+                return dict(result, changed=False, engine_answers=False, has_work=True)
             raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
                                     "Run the docker step first (runner.py docker).")
         settings = ctx.settings
@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
         plan["remove"] = [container for container in running if container not in wanted]
         plan["has_work"] = bool(plan["dirs"] or plan["files"] or plan["password"] or plan["run"] or plan["remove"])
         result.update(changed=False, engine_answers=True, **plan)
-        return result
+        return snapshot.keep(result, fresh)
 
     def _plan_here(self, ctx, engine, parts):
         settings = ctx.settings

@@ -3,7 +3,7 @@
 Runs on the control node. With scope=host (every host, once per run) it resolves every variable of every role
 that applies to the host (the user's value, else the role's default), checks its type, range or pattern
 (meta/argument_specs.yml, meta/validation.yml) and the rules between variables, and keeps the typed values as
-the host's fact preflight_settings. With scope=cluster (once per run, after the probe) it checks the cluster as
+the host's fact preflight_settings; the play's first host also checks the inventory's topology. With scope=cluster (once per run, after the probe) it checks the cluster as
 a whole: the inventory's topology, which hosts answer, node addresses, Docker Desktop in a cluster of several
 hosts, and each host's CPUs, memory and open-files limit against its Ray nodes.
 
@@ -17,7 +17,7 @@ from ansible_collections.ray_docker.cluster.plugins.module_utils import prefligh
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
 ARGUMENTS = {
-    "scope": {"type": "str", "choices": ["host", "inventory", "cluster"], "default": "host"},
+    "scope": {"type": "str", "choices": ["host", "cluster"], "default": "host"},
     "probe": {"type": "str", "default": "preflight_probe"},
     "pending": {"type": "list", "elements": "str", "default": []},
 }
@@ -48,8 +48,6 @@ class ActionModule(ActionBase):
         catalog = role_settings.Catalog(self._loader)
         if args["scope"] == "host":
             return self._check_host(task_vars or {}, catalog, result)
-        if args["scope"] == "inventory":
-            return self._check_inventory(task_vars or {}, catalog, result)
         return self._check_cluster(task_vars or {}, catalog, args, result)
 
     @staticmethod
@@ -68,15 +66,12 @@ class ActionModule(ActionBase):
                     f"inventory host {distro} is reached on ansible_port={port}: make them the same"]
         return []
 
-    def _check_inventory(self, task_vars, catalog, result):
+    @staticmethod
+    def _inventory_problems(task_vars, catalog, typed):
+        """The inventory's topology (one head, no host in both groups, node counts), checked by one host only."""
         head_hosts, worker_hosts, hosts = role_settings.cluster_hosts(task_vars, catalog)
-        own = role_settings.host_facts(task_vars.get("hostvars") or {}, task_vars.get("inventory_hostname"), "preflight_settings")
-        mode = own.get("ray_network_mode") or catalog.roles["ray"].defaults.get("ray_network_mode", "auto")
-        problems = preflight.inventory_problems(head_hosts, worker_hosts, {h: d["node_count"] for h, d in hosts.items()}, mode)
-        result.update(changed=False)
-        if problems:
-            refuse("The inventory does not describe one Ray cluster", problems, result)
-        return result
+        mode = typed.get("ray_network_mode") or catalog.roles["ray"].defaults.get("ray_network_mode", "auto")
+        return preflight.inventory_problems(head_hosts, worker_hosts, {h: d["node_count"] for h, d in hosts.items()}, mode)
 
     def _check_host(self, task_vars, catalog, result):
         host = task_vars.get("inventory_hostname", "?")
@@ -102,6 +97,11 @@ class ActionModule(ActionBase):
         result.update(changed=False, checked=len(values))
         if errors:
             refuse(f"Settings refused for host {host}", errors, result)
+        # The inventory as a whole, in the same step (before any host is contacted), by the play's first host.
+        if host == (task_vars.get("ansible_play_hosts_all") or [host])[0]:
+            problems = self._inventory_problems(task_vars, catalog, typed)
+            if problems:
+                refuse("The inventory does not describe one Ray cluster", problems, result)
         # The typed values, for the cluster check and the probe; a secret stays out of facts and logs.
         public = {name: value for name, value in typed.items() if not (rules.get(name) or {}).get("secret")}
         result["ansible_facts"] = {"preflight_settings": public}

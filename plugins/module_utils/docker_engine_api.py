@@ -1,7 +1,8 @@
-"""Read-only Docker Engine API client over the engine's socket, standard library only.
+"""Docker Engine API client over the engine's socket, standard library only.
 
-The project's probe module uses it to learn in one quick call what community.docker's modules
-would need several slower calls for. Everything that changes the engine stays with community.docker.
+The project's probe module uses it to learn in one quick call what community.docker's modules would need
+several slower calls for, and the image pull module to pull several images at once (image_pull.py).
+Everything else that changes the engine stays with community.docker.
 """
 
 import http.client
@@ -48,13 +49,16 @@ class EngineClient:
     def __init__(self, docker_host=DEFAULT_DOCKER_HOST, timeout=30):
         self.docker_host = docker_host or DEFAULT_DOCKER_HOST
         self.timeout = timeout
-        url = urllib.parse.urlsplit(self.docker_host)
-        if url.scheme == "unix":
-            self._connect = lambda: _UnixConnection(url.path, timeout)
-        elif url.scheme in ("tcp", "http"):
-            self._connect = lambda: http.client.HTTPConnection(url.hostname, url.port or 2375, timeout=timeout)
-        else:
+        self._url = urllib.parse.urlsplit(self.docker_host)
+        if self._url.scheme not in ("unix", "tcp", "http"):
             raise EngineError(f"docker_host {self.docker_host!r}: only unix:// and plain tcp:// engines are supported")
+
+    def connect(self, timeout=None):
+        """A new HTTP connection to the engine (the caller sends the request and closes it)."""
+        timeout = self.timeout if timeout is None else timeout
+        if self._url.scheme == "unix":
+            return _UnixConnection(self._url.path, timeout)
+        return http.client.HTTPConnection(self._url.hostname, self._url.port or 2375, timeout=timeout)
 
     def get(self, path, query=None):
         """The decoded JSON answer to GET `path`; None when the engine answers 404."""
@@ -64,7 +68,7 @@ class EngineClient:
     def get_raw(self, path, query=None):
         """The raw body of GET `path`; None when the engine answers 404."""
         target = path + ("?" + urllib.parse.urlencode(query) if query else "")
-        connection = self._connect()
+        connection = self.connect()
         try:
             connection.request("GET", target, headers={"Accept": "application/json"})
             response = connection.getresponse()

@@ -39,6 +39,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+has_work:
+  description: Whether anything is to be done here (install, start, write daemon.json, restart Desktop); without work the plan has already checked that the engine uses the mirrors.
+  type: bool
+  returned: success
 kind:
   description: C(desktop) or C(engine).
   type: str

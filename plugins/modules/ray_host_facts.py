@@ -25,6 +25,13 @@ options:
     description: Also read the Docker engine's state (as RV(ansible_facts.ray_engine)).
     type: bool
     default: false
+  outdated:
+    description:
+      - Read nothing; mark RV(ansible_facts.ray_engine) out of date (key C(outdated)), so that the next role that
+        compares reads the host again (the action plugin answers it on the control node). A role does this after it
+        changed the host.
+    type: bool
+    default: false
   daemon_json:
     description: The engine's daemon.json to read (raw text).
     type: path
@@ -225,6 +232,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "engine": {"type": "bool", "default": False},
+            "outdated": {"type": "bool", "default": False},  # answered by the action plugin
             "docker_host": {"type": "str", "default": "unix:///var/run/docker.sock"},
             "daemon_json": {"type": "path"},
             "desktop_daemon_json": {"type": "str", "default": "auto"},

@@ -11,10 +11,11 @@ description:
 - The images a host runs (the Ray image everywhere, Redis on the head's host with head fault tolerance, Prometheus and Grafana
   on the monitoring host), those it lacks, those to load from a C(docker save) archive and those to pull.
 - 'With O(pulled) it judges the pulls: a required image that could not be had stops the run naming it, the mirrors tried and
-  what to do; an optional one (Prometheus, Grafana) is left out and the run ends degraded.'
+  what to do; an optional one (Prometheus, Grafana) is left out and the run ends degraded. The new image ids go into
+  the snapshot of the host (fact C(ray_engine)).'
 options:
   pulled:
-    description: The pull tasks' results (first attempt and retries), to judge instead of planning.
+    description: The RV(ray_docker.cluster.docker_pull_images#module:results) of the pull, to judge instead of planning.
     type: list
     elements: dict
 attributes:
@@ -32,6 +33,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+has_work:
+  description: Whether anything is to be loaded or pulled here (or the engine is not running yet, in check mode).
+  type: bool
+  returned: success
 images:
   description: Each image this host runs, with C(required) and its archive variable.
   type: list

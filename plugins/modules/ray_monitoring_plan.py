@@ -29,6 +29,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+has_work:
+  description: Whether anything is to be written, started or removed here (or the engine is not running yet, in check mode).
+  type: bool
+  returned: success
 runs_here:
   description: Whether Prometheus runs on this host.
   type: bool

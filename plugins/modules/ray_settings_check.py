@@ -11,9 +11,8 @@ description:
 - The one validator of the collection's variables. With O(scope=host) it resolves every variable of every role that applies
   to the host (the user's value, else the role's default), checks its type (meta/argument_specs.yml), range or pattern (meta/validation.yml)
   and the rules between variables, and keeps the typed values as the host's fact C(preflight_settings). A secret never appears
-  in a message or a fact.
-- With O(scope=inventory) (once per run, before any host is contacted) it checks the inventory's topology; with O(scope=cluster)
-  (after the probe) which hosts answer, node addresses, Docker Desktop in a cluster of several hosts and each host's CPUs,
+  in a message or a fact. The play's first host also checks the inventory's topology (one head, no host in both groups).
+- With O(scope=cluster) (after the probe) it checks which hosts answer, node addresses, Docker Desktop in a cluster of several hosts and each host's CPUs,
   memory and open-files limit against its Ray nodes.
 - Every message names the host or the variable and ends with C(Nothing was changed.)
 options:
@@ -22,7 +21,6 @@ options:
     type: str
     choices:
     - host
-    - inventory
     - cluster
     default: host
   probe:
@@ -46,9 +44,9 @@ EXAMPLES = r"""
 - name: Check every setting of every role on this host
   ray_docker.cluster.ray_settings_check:
 
-- name: Check the inventory describes one Ray cluster
+- name: Check the cluster as a whole, after each host was probed
   ray_docker.cluster.ray_settings_check:
-    scope: inventory
+    scope: cluster
   run_once: true
 """
 

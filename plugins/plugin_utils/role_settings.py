@@ -33,16 +33,18 @@ def role_names(roles_dir=ROLES_DIR):
 def load_role(loader, role, roles_dir=ROLES_DIR):
     """A role's option specs (every entry point), validation rules, host groups and raw defaults."""
     base = Path(roles_dir) / role
-    specs_file = loader.load_from_file(str(base / "meta" / "argument_specs.yml")) or {}
+    # unsafe: the loader's cached copy, not a deep copy of it (nothing here changes it)
+    specs_file = loader.load_from_file(str(base / "meta" / "argument_specs.yml"), unsafe=True) or {}
     specs = {}
     for entry in (specs_file.get("argument_specs") or {}).values():
         for name, option in ((entry or {}).get("options") or {}).items():
             specs.setdefault(name, option)  # the main entry point's spec comes first
     rules_file = base / "meta" / "validation.yml"
-    rules = dict(loader.load_from_file(str(rules_file)) or {}) if rules_file.exists() else {}
+    rules = dict(loader.load_from_file(str(rules_file), unsafe=True) or {}) if rules_file.exists() else {}
     groups = rules.pop("_hosts", None) or RAY_GROUPS
     defaults_file = base / "defaults" / "main.yml"
-    defaults = loader.load_from_file(str(defaults_file), trusted_as_template=True) if defaults_file.exists() else {}
+    defaults = (loader.load_from_file(str(defaults_file), unsafe=True, trusted_as_template=True)
+                if defaults_file.exists() else {})
     return RoleFiles(specs, rules, groups, defaults or {})
 
 
@@ -128,15 +130,27 @@ def cluster_hosts(task_vars, catalog, names=("ray_node_count", "ray_node_ip_addr
     defaults = {name: catalog.roles["ray"].defaults.get(name) for name in names}
     hosts = {}
     for host in head_hosts + [host for host in worker_hosts if host not in head_hosts]:
-        count = host_value(hostvars, host, "ray_node_count", defaults["ray_node_count"])
+        try:
+            seen = hostvars[host]  # each access computes the host's variables: once per host
+        except Exception:  # a host outside this run (--limit)
+            seen = {}
+
+        def value(name, default, seen=seen):
+            try:
+                found = seen.get(name, default)
+            except Exception:  # a value that cannot be templated there
+                return default
+            return default if found is None else found
+
+        count = value("ray_node_count", defaults["ray_node_count"])
         typed_count, _ = checks.check_variable("ray_node_count", count, {"type": "int"}, {})
-        probe = host_facts(hostvars, host, "ray_host")
+        probe = (value("ansible_facts", {}) or {}).get("ray_host") or {}
         hosts[host] = {
             "node_count": typed_count if isinstance(typed_count, int) else 1,
-            "node_ip": str(host_value(hostvars, host, "ray_node_ip_address", "") or ""),
+            "node_ip": str(value("ray_node_ip_address", "") or ""),
             "default_ipv4": probe.get("default_ipv4") or "",
-            "connection": str(host_value(hostvars, host, "ansible_connection", "ssh") or "ssh"),
-            "address": str(host_value(hostvars, host, "ansible_host", host) or host),
+            "connection": str(value("ansible_connection", "ssh") or "ssh"),
+            "address": str(value("ansible_host", host) or host),
             "facts": probe,
         }
     return head_hosts, worker_hosts, hosts

@@ -2,8 +2,9 @@
 
 The preflight's probe (action ray_host_facts) reads, in one module run per host, everything the docker,
 ray_image, ray_cluster and ray_monitoring roles compare with their plans, and keeps it as the host's fact
-ray_engine. A role that changes a host takes the snapshot again at its end, so the next role sees what it
-left; a re-run that changes nothing asks each host exactly once.
+ray_engine. A role that changes a host marks the snapshot out of date at its end (or, for pulled images,
+records what changed); the next role that compares reads the host again and keeps that read as the snapshot.
+A re-run that changes nothing asks each host exactly once.
 """
 
 from ansible.errors import AnsibleActionFail
@@ -66,12 +67,18 @@ def take(action, task_vars):
     return action._execute_module(module_name=MODULE, module_args=query(ctx), task_vars=task_vars)
 
 
+def usable(facts):
+    """Whether a host's facts hold a snapshot no role has changed the host after (see ray_host_facts outdated)."""
+    engine = facts.get("ray_engine")
+    return engine is not None and not engine.get("outdated") and facts.get("ray_host") is not None
+
+
 def current(action, task_vars):
     """This host's snapshot: the run's fact when there is one, else a fresh query (a role used on its own).
 
     Returns (ray_engine, ray_host, fresh result or None)."""
     facts = task_vars.get("ansible_facts") or {}
-    if facts.get("ray_engine") is not None and facts.get("ray_host") is not None:
+    if usable(facts):
         return facts["ray_engine"], facts["ray_host"], None
     result = take(action, task_vars)
     if result.get("failed") or result.get("unreachable"):
@@ -86,3 +93,10 @@ def required(action, task_vars):
     if engine is None:
         raise AnsibleActionFail((fresh or {}).get("msg") or "cannot read the engine's state", result=fresh)
     return engine, facts, fresh
+
+
+def keep(result, fresh):
+    """A fresh read becomes the run's snapshot again: the next role compares with it instead of reading the host."""
+    if fresh and fresh.get("ansible_facts"):
+        result["ansible_facts"] = fresh["ansible_facts"]
+    return result
