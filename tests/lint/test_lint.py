@@ -74,10 +74,20 @@ def test_the_collection_builds_installs_and_serves_the_readmes_playbook(tmp_path
     readme = (ROOT / "README.md").read_text()
     example = readme.split("## Use the roles from your own playbook", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "mine.yml").write_text(example)
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "collections"), "ANSIBLE_CONFIG": str(tmp_path / "none.cfg")}
+    # The checkout is linked into .venv's site-packages for the runner, so sys.path is not scanned here: the bundled
+    # collections the roles use come from a folder of links that leaves ray_docker out, and the only
+    # ray_docker.cluster Ansible can find is the installed artifact.
+    bundled = next(ROOT.glob(".venv/lib/python*/site-packages/ansible_collections"))
+    deps = tmp_path / "deps" / "ansible_collections"
+    deps.mkdir(parents=True)
+    for namespace in bundled.iterdir():
+        if namespace.is_dir() and namespace.name != "ray_docker":
+            (deps / namespace.name).symlink_to(namespace)
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": f"{tmp_path / 'collections'}:{tmp_path / 'deps'}",
+           "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
     listed = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "list", "ray_docker.cluster"], env=env,
                             capture_output=True, text=True, timeout=120)
-    assert str(tmp_path / "collections") in listed.stdout.split("ray_docker.cluster")[0], listed.stdout
+    assert listed.stdout.count("ray_docker.cluster") == 1 and str(tmp_path / "collections") in listed.stdout, listed.stdout
     check = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(ROOT / "inventory" / "example-multihost.yml"),
                             str(tmp_path / "mine.yml")], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
