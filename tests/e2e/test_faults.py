@@ -116,9 +116,17 @@ def test_a_crashed_head_without_fault_tolerance_restarts_the_workers_and_heals(h
     assert back.rc == 0 and "ray-redis" in cluster_containers(), back.stderr[-3000:]
 
 
+def dockerd_pid():
+    return int(lab.engine.DOCKER_PIDFILE.read_text().split()[0]) if lab.engine.DOCKER_PIDFILE.exists() else None
+
+
 def test_the_engine_restarted_brings_every_container_back(healthy_cluster):
-    before = cluster_containers()
+    before, pid_before = cluster_containers(), dockerd_pid()
     lab.restart_engine()
+    # A real restart: a new dockerd, and every container started again by it (not a no-op restart, not live-restore).
+    assert dockerd_pid() not in (None, pid_before), "dockerd did not restart"
+    restarted = cluster_containers()
+    assert all(restarted[name][1] != started for name, (_, started) in before.items()), "a container outlived the engine"
     took, nodes = wait_for(all_alive, 120, interval=2)
     assert nodes, f"not whole again within 120 s of the engine's restart: {alive_nodes()}"
     print(f"every node ALIVE again {took:.1f} s after the engine was back")

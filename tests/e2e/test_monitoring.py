@@ -146,13 +146,40 @@ def test_down_keeps_the_data_unless_asked(healthy_cluster, mirror_vars):
     assert back.rc == 0, back.stderr[-3000:]
 
 
-grafana = pytest.mark.skipif(not lab.serves_grafana(), reason=(
-    "the lab's mirror serves no Grafana: no package source this machine reaches carries a Grafana server; "
-    "set RAYLAB_GRAFANA_ARCHIVE to a `docker save` archive of grafana/grafana:12.2.1 to run these"))
+@pytest.fixture(scope="session")
+def grafana_served(mirror):
+    """Decided once the lab is up, so an archive in RAYLAB_GRAFANA_ARCHIVE is pushed before the question is asked."""
+    reason = lab.grafana_tests_skip_reason(lab.serves_grafana(), os.environ.get(lab.GRAFANA_ARCHIVE_VARIABLE, ""))
+    if reason:
+        pytest.skip(reason)
 
 
-@grafana
-def test_grafana_shows_rays_dashboards_to_anonymous_viewers_embedded_in_rays_dashboard(healthy_cluster):
+def test_a_mirror_without_grafana_still_gives_a_proven_cluster_and_ends_degraded(healthy_cluster, mirror, mirror_vars):
+    """The README's one command with a mirror that has no Grafana (the lab's, or a tag it lacks when it has one):
+    the cluster is proven and untouched, the run ends degraded (exit 3) naming the image, the mirror and the
+    switches; with Grafana switched off the same run is ok (exit 0)."""
+    settings, served = {"docker_registry_mirrors": [mirror]}, lab.serves_grafana()
+    if served:
+        settings["ray_grafana_image"] = "grafana/grafana:0.0.0-not-in-the-mirror"
+    image = settings.get("ray_grafana_image", "grafana/grafana:" + lab.grafana.pinned_image()[1])
+    nodes = started(NODES)
+    degraded = run_runner("site", "-e", json.dumps(settings))
+    assert degraded.rc == 3 and degraded.summary["status"] == "degraded", degraded.stderr[-3000:]
+    assert degraded.summary["check"]["passed"]
+    [message] = degraded.summary["degraded"]
+    for named in (image, mirror, "ray_monitoring_grafana_enabled=false", "ray_image_grafana_archive"):
+        assert named in message, message
+    assert "DEGRADED" in degraded.stderr
+    assert started(NODES) == nodes, "a missing optional image touched a Ray node"
+    off = run_runner("site", "-e", json.dumps({**settings, "ray_monitoring_grafana_enabled": False}))
+    assert off.rc == 0 and off.summary["status"] == "ok" and not off.summary.get("degraded"), off.stderr[-3000:]
+    assert started(NODES) == nodes
+    assert "ray-grafana" not in cluster_containers()
+    if served:
+        assert run_runner("site", "-e", mirror_vars).rc == 0, "Grafana back for the tests below"
+
+
+def test_grafana_shows_rays_dashboards_to_anonymous_viewers_embedded_in_rays_dashboard(healthy_cluster, grafana_served):
     status, _, health = wait_for(lambda: get(f"{GRAFANA}/api/health"))
     assert status == 200 and health["database"] == "ok"
     status, headers, board = get(f"{GRAFANA}/api/dashboards/uid/rayDefaultDashboard")
@@ -166,8 +193,7 @@ def test_grafana_shows_rays_dashboards_to_anonymous_viewers_embedded_in_rays_das
     assert body["data"]["grafanaHost"] == GRAFANA
 
 
-@grafana
-def test_grafanas_admin_password_is_private_and_never_logged(healthy_cluster):
+def test_grafanas_admin_password_is_private_and_never_logged(healthy_cluster, grafana_served):
     assert oct(os.stat(PASSWORD).st_mode & 0o777) == "0o600"
     password = open(PASSWORD).read().strip()
     env = " ".join(inspect("ray-grafana")["Config"]["Env"])

@@ -63,22 +63,29 @@ def test_site_runs_the_check_job_when_told_not_to_reuse_the_verdict(healthy_clus
     assert forced.summary["check"]["job_id"] != reused.summary["check"].get("job_id")
 
 
-def test_a_head_at_zero_cpus_gets_no_task(healthy_cluster, mirror_vars):
-    result = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_cluster_head_num_cpus": 0}))
-    assert result.rc == 0, result.stderr[-3000:]
-    assert "--num-cpus=0" in inspect("ray-head")["Config"]["Cmd"]
-    job = submit_job("""
+def test_the_heads_cpus_are_what_is_set_and_a_head_at_zero_gets_no_task(healthy_cluster, mirror_vars):
+    """Two values, so an ignored variable fails whatever the machine's default share is (0 on 2 cores)."""
+    try:
+        for cpus in (1, 0):
+            result = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_cluster_head_num_cpus": cpus}))
+            assert result.rc == 0, result.stderr[-3000:]
+            assert f"--num-cpus={cpus}" in inspect("ray-head")["Config"]["Cmd"]
+            job = submit_job("""
 import ray
 ray.init()
 @ray.remote(num_cpus=1)
 def where():
     import time; time.sleep(0.5)
     return ray.get_runtime_context().get_node_id()
-head = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "head" in n.get("NodeName", ""))
+head = next(n for n in ray.nodes() if n["Alive"] and "head" in n.get("NodeName", ""))
 nodes = ray.get([where.remote() for _ in range(6)])
-print("ON_HEAD", sum(node == head for node in nodes), "ELSEWHERE", sum(node != head for node in nodes))
+print("HEAD_CPUS", int(head["Resources"].get("CPU", 0)))
+print("ON_HEAD", sum(node == head["NodeID"] for node in nodes), "ELSEWHERE", sum(node != head["NodeID"] for node in nodes))
 """)
-    assert "ON_HEAD 0 ELSEWHERE 6" in job["logs"], job["logs"][-2000:]
+            assert f"HEAD_CPUS {cpus}" in job["logs"], job["logs"][-2000:]
+        assert "ON_HEAD 0 ELSEWHERE 6" in job["logs"], job["logs"][-2000:]
+    finally:
+        assert run_runner("site", "-e", mirror_vars).rc == 0
 
 
 def test_the_open_files_limit_and_shm_size_are_applied(healthy_cluster, mirror_vars):

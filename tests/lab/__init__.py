@@ -94,7 +94,7 @@ from .images import (
     ensure_rootfs,
     remove_build_images,
 )
-from .grafana import deploy_vars, serves_grafana
+from .grafana import ARCHIVE_VARIABLE as GRAFANA_ARCHIVE_VARIABLE, deploy_vars, grafana_tests_skip_reason, serves_grafana
 from .recipes import all_recipes
 from .recipes.ray_image import (
     FALLBACK_IMAGE,
@@ -132,7 +132,9 @@ from .util import (
 )
 
 __all__ = [
+    "GRAFANA_ARCHIVE_VARIABLE",
     "deploy_vars",
+    "grafana_tests_skip_reason",
     "serves_grafana",
     # util
     "APT_ENV", "REPO_ROOT", "LabError", "apt_install", "cache_dir", "docker_inspect", "ensure_command",

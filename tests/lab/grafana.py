@@ -47,6 +47,18 @@ def serves_grafana() -> bool:
     return mirror_has(repository, tag)
 
 
+def grafana_tests_skip_reason(served: bool, archive: str) -> str | None:
+    """Whether the Grafana tests run, decided once the lab is up (the archive pushed): None to run them, else why
+    they skip. An archive given but not served is a broken lab, never a skip."""
+    repository, tag = pinned_image()
+    if served:
+        return None
+    if archive:
+        raise LabError(f"{ARCHIVE_VARIABLE}={archive} was given, yet the lab's mirror serves no {repository}:{tag}")
+    return (f"the lab's mirror serves no Grafana: no package source this machine reaches carries a Grafana server; "
+            f"set {ARCHIVE_VARIABLE} to a `docker save` archive of {repository}:{tag} to run these")
+
+
 def deploy_vars(mirror: str) -> dict:
     """What every test deployment on this machine passes: the lab mirror, and Grafana only when the mirror
     serves it."""
