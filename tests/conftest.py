@@ -6,17 +6,16 @@ ansible_collections.ray_docker.cluster.plugins...: runner.py's bootstrap links t
 
 from pathlib import Path
 
-import pytest
+from tests.layers import marker_of
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every test skipped fails like no test run; per-marker counts for `python3 -m tests --ci`.
 pytest_plugins = ["tests.guard"]
-MARKERS = ("unit", "lint", "e2e", "molecule")
 
 
 def pytest_collection_modifyitems(items):
-    """Mark each test by the top folder under tests/, so `pytest -m unit` is the fast inner loop."""
+    """Mark each test by its layer's folder (tests/layers.py), so `pytest -m unit` is the fast inner loop."""
     for item in items:
-        parts = Path(item.fspath).relative_to(ROOT / "tests").parts
-        if parts and parts[0] in MARKERS:
-            item.add_marker(getattr(pytest.mark, parts[0]))
+        marker = marker_of(Path(item.fspath).relative_to(ROOT))
+        if marker:
+            item.add_marker(marker)

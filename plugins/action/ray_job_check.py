@@ -46,8 +46,12 @@ class ActionModule(ActionBase):
             or os.path.join(ctx.config_dir, "check_verdict.json"),
         }
         args = {key: defaults[key] if value is None and key in defaults else value for key, value in args.items()}
+        # Nodes whose host's wait failed earlier in this run (roles/ray_cluster/tasks/wait.yml) are not waited for.
+        hostvars = (task_vars or {}).get("hostvars") or {}
+        given_up = [node["node_name"] for node in ctx.expected_nodes
+                    if (hostvars.get(node["host"]) or {}).get("ray_cluster_nodes_failed")]
         try:
-            check = run_check(**args)
+            check = run_check(**args, given_up=given_up)
         except CheckError as exc:
             result.update(exc.data)
             raise AnsibleActionFail(str(exc), result=result)

@@ -173,11 +173,12 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
 
 
 def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, job_script, timeout=300,
-              verdict_file=None, reuse_verdict=False, node_wait=60):
+              verdict_file=None, reuse_verdict=False, node_wait=60, given_up=()):
     """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails.
 
     A node that is restarting (its last registration dead, or gone although still listed) is waited
-    for up to `node_wait` seconds; a node that never registered fails the check at once.
+    for up to `node_wait` seconds; a node that never registered, or one in `given_up` (its host already
+    failed in this run), fails the check at once.
     """
     started = time.monotonic()
     try:
@@ -201,7 +202,7 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
         nodes = summarize_nodes(rows, expected_nodes)
         # A name that was registered before and is not alive now is restarting: wait for it a while.
         known = {row.get("node_name") for row in rows}
-        if any(name in known for name in nodes["missing"]) and time.monotonic() < deadline:
+        if any(name in known and name not in given_up for name in nodes["missing"]) and time.monotonic() < deadline:
             time.sleep(0.5)
             continue
         targets = nodes["targets"]

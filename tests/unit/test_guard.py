@@ -1,32 +1,21 @@
-"""A CI run cannot be narrowed by accident, and a run where every test is skipped fails."""
+"""A run where every test is skipped fails, and the guard counts passed tests per marker for the CI run."""
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.__main__ import MARKERS, ci_arguments, ci_problems
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_ci_ignores_pytest_addopts_and_selects_every_marker():
-    args, env = ci_arguments([], {"PYTEST_ADDOPTS": "-m unit", "HOME": "/root"})
-    assert "PYTEST_ADDOPTS" not in env and env["HOME"] == "/root"
-    assert args == ["-m", "unit or lint or e2e or molecule"]
-
-
-def test_ci_refuses_arguments_that_would_narrow_it():
-    with pytest.raises(ValueError, match="--ci takes no other argument"):
-        ci_arguments(["-m", "unit"], {})
-
-
-def test_a_ci_run_missing_a_marker_is_incomplete():
-    full = {"passed_by_marker": {marker: 3 for marker in MARKERS}}
-    assert ci_problems(full) == []
-    assert ci_problems({"passed_by_marker": {"unit": 80, "lint": 9, "e2e": 0, "molecule": 7}}) == ["no e2e test passed"]
-    assert ci_problems({}) == [f"no {marker} test passed" for marker in MARKERS]
+def run_guarded(tmp_path, body, env=None):
+    (tmp_path / "test_sample.py").write_text(body)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.guard", "-c", "/dev/null",
+                           "--rootdir", str(tmp_path), str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          env=env)
 
 
 @pytest.mark.parametrize("body, code", [
@@ -34,7 +23,18 @@ def test_a_ci_run_missing_a_marker_is_incomplete():
     ("def test_a():\n    assert True\n", 0),
 ])
 def test_every_test_skipped_is_no_test_run(tmp_path, body, code):
-    (tmp_path / "test_sample.py").write_text(body)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.guard", "-c", "/dev/null",
-                             "--rootdir", str(tmp_path), str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    result = run_guarded(tmp_path, body)
     assert result.returncode == code, result.stdout + result.stderr
+
+
+def test_the_report_counts_passed_tests_per_marker(tmp_path):
+    body = ("import pytest\n\n"
+            "@pytest.mark.unit\ndef test_a():\n    pass\n\n"
+            "@pytest.mark.unit\ndef test_b():\n    pass\n\n"
+            "@pytest.mark.e2e\n@pytest.mark.skip(reason='x')\ndef test_c():\n    pass\n\n"
+            "@pytest.mark.lint\ndef test_d():\n    assert False\n")
+    report = tmp_path / "report.json"
+    result = run_guarded(tmp_path, body, env={**os.environ, "RAY_DOCKER_TESTS_REPORT": str(report)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert json.loads(report.read_text()) == {"passed_by_marker": {"unit": 2, "lint": 0, "e2e": 0, "molecule": 0},
+                                              "passed": 2, "skipped": 1}
