@@ -17,12 +17,13 @@ import tempfile
 from raydeploy import bootstrap
 
 
-def run(args):
+def play(args, stream=sys.stderr):
+    """Run the verb's playbook; (summary, the data its plays handed the runner)."""
     import ansible_runner  # only importable once bootstrap has put us in the environment
 
     from raydeploy import report
 
-    progress = report.Progress(verbosity=args.verbose, show_diff=args.diff)
+    progress = report.Progress(stream=stream, verbosity=args.verbose, show_diff=args.diff)
     flags = (("--check", args.check), ("--diff", args.diff), ("--ask-become-pass", args.ask_become_pass))
     cmdline = " ".join(flag for flag, on in flags if on)
     passwords = {r"^BECOME password.*:\s*?$": getpass.getpass("BECOME (sudo) password: ")} if args.ask_become_pass else {}
@@ -59,10 +60,36 @@ def run(args):
         if summary["status"] == "failed" and not summary["failures"]:  # e.g. a playbook ansible could not parse
             summary["failures"].append({"host": "-", "task": "ansible-playbook", "outcome": runner.status,
                                         "msg": "\n".join(runner.stdout.read().splitlines()[-5:]) or runner.status})
+    return summary, artifact_data
+
+
+def run(args):
+    from raydeploy import report
+
+    summary, _ = play(args)
     report.print_recap(summary)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     return {"ok": 0, "degraded": report.DEGRADED_EXIT}.get(summary["status"], 1)
+
+
+def run_job(args, lock):
+    """`job ...`: learn where jobs go from the settings (quietly), then use the Jobs API."""
+    import io
+
+    from raydeploy import jobs, report
+
+    summary, data = play(args, stream=io.StringIO())
+    target = data.get("ray_job_target")
+    if summary["status"] != "ok" or not target:
+        report.print_recap(summary)  # a refused setting or an inventory without a head, as every verb says it
+        return 1
+    guard = lambda: lock.acquire("job", args.lock_timeout, lambda text: print(f"runner.py: {text}", file=sys.stderr))  # noqa: E731
+    try:
+        return jobs.run(args, target, guard)
+    except jobs.JobError as exc:
+        print(f"runner.py: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv):
@@ -74,6 +101,8 @@ def main(argv):
         cli.parse_args(argv, typed=False)
         bootstrap.ensure_venv(bootstrap.ROOT / "requirements.txt", [os.path.abspath(__file__), *argv])
         args = cli.parse_args(argv)
+        if args.verb == "job":
+            return run_job(args, lock)
         if args.verb in cli.READ_ONLY_VERBS:
             return run(args)
         # Two runs that change the same cluster would race each other's containers: one at a time.

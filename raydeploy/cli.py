@@ -23,7 +23,9 @@ VERBS = {
 }
 
 
-# Verbs that only read: they never wait for another run's lock.
+JOB_HELP = "; job: submit, follow, list or stop Ray jobs (runner.py job --help)"
+
+# Verbs that only read: they never wait for another run's lock. (`job` waits for it only to send a job or a stop.)
 READ_ONLY_VERBS = ("status", "preflight")
 
 
@@ -113,24 +115,13 @@ def _mapping(text, where, typed=True):
     return data
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="runner.py",
-        description="Deploy and verify a Ray cluster in Docker on the hosts of an inventory.",
-        epilog="With no -i, the embedded default inventory deploys a head and 2 workers on this machine.",
-    )
-    parser.add_argument("verb", choices=list(VERBS), metavar="verb",
-                        help="; ".join(f"{name}: {text}" for name, (_, text) in VERBS.items()))
+def common_options():
+    """The options every verb takes (job's sub-verbs too)."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("-i", "--inventory", action="append", default=[],
                         help="inventory file or directory (repeatable); default: inventory/localhost.yml")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="VARS",
                         help="variables as key=value, a JSON/YAML mapping or @file (repeatable; later wins)")
-    parser.add_argument("-l", "--limit", help="only these hosts or groups (Ansible pattern)")
-    parser.add_argument("-t", "--tags", help="only tasks with these tags (comma-separated)")
-    parser.add_argument("-K", "--ask-become-pass", action="store_true",
-                        help="ask for the sudo password (when you are not root and sudo needs one)")
-    parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
-    parser.add_argument("--diff", action="store_true", help="show the changes made to files")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Ansible's own output too (-vv, -vvv for more)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     parser.add_argument("--lock-timeout", type=float, default=900, metavar="SECONDS",
@@ -138,10 +129,69 @@ def build_parser():
     return parser
 
 
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="runner.py",
+        description="Deploy and verify a Ray cluster in Docker on the hosts of an inventory.",
+        epilog="With no -i, the embedded default inventory deploys a head and 2 workers on this machine. "
+               "Jobs: runner.py job {submit,logs,list,stop} --help.",
+        parents=[common_options()],
+    )
+    parser.add_argument("verb", choices=list(VERBS), metavar="verb",
+                        help="; ".join(f"{name}: {text}" for name, (_, text) in VERBS.items()) + JOB_HELP)
+    parser.add_argument("-l", "--limit", help="only these hosts or groups (Ansible pattern)")
+    parser.add_argument("-t", "--tags", help="only tasks with these tags (comma-separated)")
+    parser.add_argument("-K", "--ask-become-pass", action="store_true",
+                        help="ask for the sudo password (when you are not root and sudo needs one)")
+    parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
+    parser.add_argument("--diff", action="store_true", help="show the changes made to files")
+    return parser
+
+
+def build_job_parser():
+    parser = argparse.ArgumentParser(prog="runner.py job", description="Ray jobs on the deployed cluster, through its "
+                                     "Jobs API with the cluster's token (never printed).")
+    verbs = parser.add_subparsers(dest="job_verb", required=True, metavar="{submit,logs,list,stop}")
+    common = common_options()
+    submit = verbs.add_parser("submit", parents=[common], help="run a command as a job: runner.py job submit -- python x.py",
+                              usage="runner.py job submit [options] -- COMMAND [ARG ...]")
+    submit.add_argument("--working-dir", default=".", metavar="DIR",
+                        help="uploaded for the job (default: the current folder; .gitignore and .rayignore apply)")
+    submit.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="also leave out these (gitignore patterns; .git, .venv and __pycache__ always are)")
+    submit.add_argument("--submission-id", metavar="ID", help="the job's id (default: Ray makes one)")
+    submit.add_argument("--no-wait", action="store_true", help="print the job's id and return; do not stream its logs")
+    logs = verbs.add_parser("logs", parents=[common], help="a job's logs")
+    logs.add_argument("job_id", metavar="ID")
+    logs.add_argument("--follow", action="store_true", help="stream new lines until the job ends")
+    verbs.add_parser("list", parents=[common], help="every job: id, status, entrypoint, start, duration")
+    stop = verbs.add_parser("stop", parents=[common], help="stop a job and wait until it stopped")
+    stop.add_argument("job_id", metavar="ID")
+    return parser
+
+
+def parse_job_args(argv):
+    """`job <sub-verb> [options] [-- COMMAND ...]`: the command after `--` is the job's entrypoint."""
+    options, command = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    args = build_job_parser().parse_args(options)
+    if args.job_verb == "submit" and not command:
+        raise UserError("job submit: give the job's command after --, e.g. runner.py job submit -- python train.py")
+    if command and args.job_verb != "submit":
+        raise UserError(f"job {args.job_verb} takes no command after --")
+    args.entrypoint = shlex.join(command)
+    args.verb, args.playbook = "job", ROOT / "playbooks" / "job.yml"
+    args.limit = args.tags = None
+    args.ask_become_pass = args.check = args.diff = False
+    return args
+
+
 def parse_args(argv, typed=True):
     """The command line; with typed=False (before the environment with Ansible exists) -e is only checked."""
-    args = build_parser().parse_args(argv)
-    args.playbook = ROOT / "playbooks" / VERBS[args.verb][0]
+    if argv[:1] == ["job"]:
+        args = parse_job_args(argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
+        args.playbook = ROOT / "playbooks" / VERBS[args.verb][0]
     inventories = []
     for item in args.inventory or [str(ROOT / "inventory" / "localhost.yml")]:
         path = Path(item).expanduser().resolve()

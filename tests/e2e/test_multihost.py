@@ -7,6 +7,8 @@ In file order: preflight errors on fresh hosts (nothing may change), then a cold
 import hashlib
 import json
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -16,7 +18,8 @@ import yaml
 
 from tests import lab
 
-from .conftest import run_runner
+from .conftest import ROOT, run_runner
+from .test_jobs import WHERE
 from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
 
 HEAD = "raylab-host-0"
@@ -412,6 +415,19 @@ def test_a_lab_hosts_engine_restarted_brings_its_node_back(three_hosts):
     assert nodes, statuses(three_hosts)
     print(f"lab: every node ALIVE again {took:.1f} s after {host}'s engine restarted")
     check_passes(three_hosts)
+
+
+def test_a_job_goes_to_the_remote_head_and_runs_on_every_host(three_hosts, tmp_path):
+    (tmp_path / "where.py").write_text(WHERE)
+    runner = [sys.executable, str(ROOT / "runner.py"), "job"]
+    submitted = subprocess.run([*runner, "submit", "-i", str(three_hosts), "--json", "--", "python", "where.py"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert submitted.returncode == 0, submitted.stderr[-3000:]
+    assert "NODES 3 OF 3" in submitted.stderr and f"submitted to http://{address(three_hosts, HEAD)}:8265" in submitted.stderr
+    job_id = json.loads(submitted.stdout)["job_id"]
+    listed = subprocess.run([*runner, "list", "-i", str(three_hosts), "--json"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert {row["job_id"]: row["status"] for row in json.loads(listed.stdout)}[job_id] == "SUCCEEDED"
 
 
 def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):

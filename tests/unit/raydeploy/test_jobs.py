@@ -1,0 +1,80 @@
+"""runner.py job: its command line, the upload check (Ray's own walk and package), the version check and the table."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from raydeploy import cli, jobs
+
+
+def test_the_command_after_the_double_dash_is_the_entrypoint():
+    args = cli.parse_args(["job", "submit", "--no-wait", "--exclude", "data/", "--", "python", "train.py", "--lr", "0.1"],
+                          typed=False)
+    assert (args.verb, args.job_verb, args.no_wait, args.exclude) == ("job", "submit", True, ["data/"])
+    assert args.entrypoint == "python train.py --lr 0.1" and args.playbook.name == "job.yml"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["job", "submit"], "give the job's command after --"),
+    (["job", "list", "--", "ls"], "job list takes no command after --"),
+])
+def test_a_bad_job_command_line_is_one_line(argv, message):
+    with pytest.raises(cli.UserError, match=message):
+        cli.parse_args(argv, typed=False)
+
+
+def test_another_ray_version_is_named_both_ways():
+    assert jobs.version_problem("2.60.0", "2.60.0") is None
+    problem = jobs.version_problem("2.60.0", "2.59.0")
+    assert "control node's Python has Ray 2.60.0, the cluster runs Ray 2.59.0" in problem
+
+
+def tree(root):
+    root.mkdir(exist_ok=True)
+    (root / "train.py").write_bytes(b"x" * 1000)
+    for folder in (".git", ".venv", "__pycache__", "data", "logs", "src/model"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "big").write_bytes(b"y" * 50_000)
+    (root / ".gitignore").write_text("logs/\n")
+    return root
+
+
+def test_the_size_is_that_of_the_package_ray_builds(tmp_path):
+    """Ray zips with ZIP_STORED (ray/_private/runtime_env/packaging.py, _zip_files: `ZipFile(..., "w")`)."""
+    from ray._private.runtime_env import packaging
+
+    root, excludes = tree(tmp_path / "project"), jobs.ALWAYS_EXCLUDED + ["data"]
+    target = tmp_path / "package.zip"
+    packaging.create_package(str(root), target, include_gitignore=True, excludes=list(excludes), logger=None)
+    assert abs(jobs.check_working_dir(root, excludes) - target.stat().st_size) < 64
+
+
+def test_the_upload_leaves_out_git_venv_pycache_gitignore_and_excludes(tmp_path):
+    root = tree(tmp_path)
+    assert jobs.check_working_dir(root, jobs.ALWAYS_EXCLUDED + ["data"]) < 60_000, "only train.py and src/model/big"
+    assert jobs.check_working_dir(root, []) > 200_000
+
+
+def test_a_missing_working_dir_is_refused(tmp_path):
+    with pytest.raises(jobs.JobError, match="--working-dir .*nowhere: no such folder"):
+        jobs.check_working_dir(tmp_path / "nowhere", [])
+
+
+def test_a_package_over_the_limit_is_refused_naming_its_size(tmp_path):
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 2 * 2**20)
+    with pytest.raises(jobs.JobError, match=r"its package is 2\.0 MiB, over the 1 MiB .* nothing was sent"):
+        jobs.check_working_dir(tmp_path, [], limit=2**20)
+    assert jobs.check_working_dir(tmp_path, ["weights.bin"], limit=2**20) < 1000
+
+
+def test_the_table_has_one_line_per_job_oldest_first_as_given():
+    info = SimpleNamespace(submission_id="raysubmit_1", job_id=None, status=SimpleNamespace(value="SUCCEEDED"),
+                           entrypoint="python -c '\nimport ray\nray.init()'", start_time=1_764_900_000_000,
+                           end_time=1_764_900_003_500, message="")
+    row = jobs.row(info)
+    assert row == {"job_id": "raysubmit_1", "status": "SUCCEEDED", "entrypoint": info.entrypoint,
+                   "start": "2025-12-05 02:00:00", "duration_s": 3.5, "message": ""}
+    lines = jobs.format_table([row]).splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "ENTRYPOINT", "START", "(UTC)", "DURATION"]
+    assert lines[1].split() == ["raysubmit_1", "SUCCEEDED", "python", "-c", "'", "import", "ray", "ray.init()'",
+                                "2025-12-05", "02:00:00", "3.5", "s"]
