@@ -78,6 +78,20 @@ def test_a_job_runs_on_every_node_and_its_logs_stream_in_order(project):
     assert token not in proc.stdout + proc.stderr, "the token was printed"
     listed = {row["job_id"]: row for row in json.loads(job("list", cwd=project).stdout)}
     assert listed[result["job_id"]]["entrypoint"] == "python where.py" and listed[result["job_id"]]["duration_s"] > 0
+    for follow in ([], ["--follow"]):  # an ended job's whole log, and --follow returns once it has
+        logs = job("logs", result["job_id"], *follow, cwd=project, timeout=120)
+        assert logs.returncode == 0 and "NODES 3 OF 3" in logs.stderr, logs.stderr[-2000:]
+        assert json.loads(logs.stdout)["status"] == "SUCCEEDED"
+
+
+def test_list_and_logs_never_wait_for_a_deployment_and_submit_does(project):
+    from raydeploy import lock
+
+    with lock.acquire("site", 0, print):  # a deployment is running
+        listed = job("list", "--lock-timeout", "0", cwd=project)
+        assert listed.returncode == 0, listed.stderr[-2000:]
+        refused = job("submit", "--lock-timeout", "0", cwd=project, command=["true"])
+    assert refused.returncode == 2 and "is still running" in refused.stderr, refused.stderr[-2000:]
 
 
 def test_a_failing_job_exits_1_with_its_last_lines(project):
