@@ -70,7 +70,7 @@ def evaluate(report, expected_nodes, expected_ray_version):
         "missing": missing,
         "unexpected": unexpected,
         "nodes": [
-            {key: node.get(key) for key in ("node_name", "ip", "hostname", "ray_version", "python_version", "task", "actor")}
+            {key: node.get(key) for key in ("node_name", "node_id", "ip", "hostname", "ray_version", "python_version", "task", "actor")}
             for node in nodes
         ],
         "transfers": report.get("transfers") or [],

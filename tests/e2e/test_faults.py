@@ -58,16 +58,35 @@ def check_passes():
     return check
 
 
+STATE_NODES = ("import json, sys\nfrom ray.util.state import list_nodes\n"
+               "print(json.dumps([{'id': n.node_id, 'name': n.node_name, 'state': n.state, 'start': n.start_time_ms}"
+               " for n in list_nodes(address=sys.argv[1], detail=True, limit=1000)]))")
+
+
+def registrations(name):
+    """Every registration of the node `name` in Ray's own state API (dead ones too), oldest first."""
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": TOKEN}
+    proc = subprocess.run([sys.executable, "-c", STATE_NODES, "http://127.0.0.1:8265"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    return sorted((row for row in rows if row["name"] == name), key=lambda row: row["start"] or 0)
+
+
 def test_a_crashed_worker_comes_back_by_itself_and_the_check_passes_at_once(healthy_cluster):
     """No runner call heals it: Docker restarts the container (RestartCount grows), the node rejoins, and
-    the check counts it once (its old registration, still listed ALIVE for a while, is stale)."""
-    before = restarts("ray-worker-2")
+    the check counts it once: the name has two registrations in Ray's state API, and the check reports the new one."""
+    before, old = restarts("ray-worker-2"), registrations("ray-worker-2@localhost")[-1]
     crash("ray-worker-2")
     took, _ = wait_for(lambda: restarts("ray-worker-2") > before and inspect("ray-worker-2")["State"]["Running"], 30)
     assert restarts("ray-worker-2") == before + 1, "Docker's restart policy brought it back"
     print(f"worker container running again after {took:.1f} s")
     check = check_passes()  # waits for the restarted node, never sees "4 nodes alive"
     assert sorted(node["node_name"] for node in check["nodes"]) == NODES
+    listed = registrations("ray-worker-2@localhost")
+    assert old["id"] in [row["id"] for row in listed] and len(listed) >= 2, "the stale registration is still listed"
+    [checked] = [node["node_id"] for node in check["nodes"] if node["node_name"] == "ray-worker-2@localhost"]
+    assert checked == listed[-1]["id"] != old["id"] and listed[-1]["state"] == "ALIVE"
     assert sorted(alive_nodes()) == NODES
 
 

@@ -95,9 +95,11 @@ def test_a_sudo_password_is_asked_with_minus_k(host, deploy_user, tmp_path):
                                                          "docker_registry_mirrors": [DEAD_MIRROR]})
     without = run_runner("preflight", "-i", inventory)
     assert without.rc == 1 and "Missing sudo password" in without.stderr, without.stderr[-2000:]
+    assert "Traceback" not in without.stderr + without.stdout
     proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "preflight", "-i", inventory, "-K"], cwd=ROOT,
                           input="s3cret\n", capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_the_first_run_without_python3_venv_says_how_to_get_it(host):

@@ -11,6 +11,7 @@ from tests import lab
 
 from .conftest import cluster_containers, docker, inspect, run_runner
 from .faults import submit_job
+from .test_jobs import jobs_on_cluster
 
 TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
 WORKERS = ["ray-worker-1", "ray-worker-2"]
@@ -55,12 +56,16 @@ def test_a_reloadable_change_is_applied_without_restarting_the_engine_or_a_conta
 def test_site_runs_the_check_job_when_told_not_to_reuse_the_verdict(healthy_cluster, mirror_vars):
     # A verdict for exactly the running nodes (one more site, should a node have restarted since the fixture's)
     assert run_runner("site", "-e", mirror_vars).rc == 0
+    jobs_before = jobs_on_cluster()
     reused = run_runner("site", "-e", mirror_vars)
     assert reused.rc == 0 and reused.summary["check"]["reused"] is True
+    assert jobs_on_cluster() == jobs_before, "a reused verdict submitted a job (Ray's own job list)"
     forced = run_runner("site", "-e", mirror_vars, "-e", "ray_check_reuse_verdict=false")
     assert forced.rc == 0 and forced.summary["check"]["reused"] is False
     assert forced.summary["check"]["job_id"].startswith("ray-docker-check-")
     assert forced.summary["check"]["job_id"] != reused.summary["check"].get("job_id")
+    added = set(jobs_on_cluster()) - set(jobs_before)
+    assert added == {forced.summary["check"]["job_id"]}, added
 
 
 def test_the_heads_cpus_are_what_is_set_and_a_head_at_zero_gets_no_task(healthy_cluster, mirror_vars):
