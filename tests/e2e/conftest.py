@@ -1,5 +1,6 @@
 """End-to-end fixtures: the lab (real engine + registry mirror + Ray image) and a runner.py driver."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -83,6 +84,29 @@ def cluster_containers():
     return {row["Name"].lstrip("/"): (row["Id"], row["State"]["StartedAt"]) for row in rows}
 
 
+def files_under(*roots):
+    """{path: (sha256, mode, owner)} of every file below `roots`."""
+    found = {}
+    for root in roots:
+        for path in sorted(Path(root).expanduser().rglob("*")) if Path(root).expanduser().exists() else ():
+            if path.is_file() and path.name != "runner.lock":  # the lock records who ran last, by design
+                info = path.stat()
+                found[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(), info.st_mode, info.st_uid, info.st_gid)
+    return found
+
+
 def host_fingerprint():
-    """What a refused run must leave exactly as it was: every cluster container and daemon.json's bytes."""
-    return cluster_containers(), DAEMON_JSON.read_bytes() if DAEMON_JSON.exists() else None
+    """What a refused run must leave exactly as it was: the engine (its pid: no restart; a SIGHUP reload keeps the
+    containers' start times, so the files it reloads are compared too), every cluster container, image, network and
+    volume, daemon.json, the files the roles write under /etc/ray-docker, and the control node's token, passwords and
+    check verdict."""
+    pid = Path("/var/run/docker.pid")
+    return {
+        "dockerd": pid.read_text().strip() if pid.exists() else None,
+        "containers": cluster_containers(),
+        "images": sorted(docker("images", "-q", "--no-trunc").stdout.split()),
+        "networks": sorted(docker("network", "ls", "-q", "--no-trunc").stdout.split()),
+        "volumes": sorted(docker("volume", "ls", "-q").stdout.split()),
+        "daemon.json": DAEMON_JSON.read_bytes() if DAEMON_JSON.exists() else None,
+        "files": files_under("/etc/ray-docker", "~/.config/ray-docker"),
+    }

@@ -13,7 +13,10 @@ ROLES = sorted(path.parent.parent.name for path in ROOT.glob("roles/*/meta/argum
 
 def role_files(role):
     specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-    options = specs["argument_specs"]["main"]["options"]
+    options = {}
+    for entry in specs["argument_specs"].values():  # every entry point (wait, down, ...): none escapes the check
+        for name, option in (entry.get("options") or {}).items():
+            options.setdefault(name, option)
     rules = yaml.safe_load((ROOT / "roles" / role / "meta" / "validation.yml").read_text())
     rules.pop("_hosts", None)  # the host groups the role's checks apply to
     return options, rules
