@@ -133,6 +133,9 @@ def test_a_crashed_head_without_fault_tolerance_restarts_the_workers_and_heals(h
     check_passes()
     back = run_runner("site", "-e", mirror_vars)
     assert back.rc == 0 and "ray-redis" in cluster_containers(), back.stderr[-3000:]
+    settled = cluster_containers()
+    again = run_runner("site", "-e", mirror_vars)
+    assert again.rc == 0 and cluster_containers() == settled, "switching fault tolerance on recreates the nodes once"
 
 
 def dockerd_pid():

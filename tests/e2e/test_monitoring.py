@@ -137,8 +137,10 @@ def test_switching_monitoring_off_and_on_recreates_only_the_head_and_keeps_the_d
 
 
 def test_down_keeps_the_data_unless_asked(healthy_cluster, mirror_vars):
+    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode == 0
     assert run_runner("down").rc == 0
     assert "ray-prometheus" not in cluster_containers()
+    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode != 0, "down deletes the GCS store's data"
     assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode == 0
     assert run_runner("down", "-e", json.dumps({"ray_monitoring_purge": True})).rc == 0
     assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode != 0

@@ -7,6 +7,7 @@ In file order: preflight errors on fresh hosts (nothing may change), then a cold
 import hashlib
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -184,8 +185,18 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
         assert abs(engine["MemTotal"] - reserved - info["HostConfig"]["Memory"]) < 2**20, host
         mode, uid, gid = lab.host_exec(host, "stat", "-c", "%a %u %g", "/etc/ray-docker/ray/auth_token").stdout.split()
         assert (mode, uid, gid) == ("600", "1000", "100"), host
+        password = lab.host_exec(host, "stat", "-c", "%a %u %g", "/etc/ray-docker/ray/redis_password", check=False)
+        if host == HEAD:
+            assert password.stdout.split() == ["600", "1000", "100"], "the GCS store's password: the head's user only"
+        else:
+            assert password.returncode != 0, f"the GCS store's password is on {host}, which has no use for it"
         mirrors = lab.host_exec(host, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout
         assert load_mirror(fresh_hosts) in mirrors, host
+    # host networking: Redis answers on the head host's loopback only, never on its LAN address
+    with pytest.raises(OSError):
+        socket.create_connection((address(fresh_hosts, HEAD), 6390), timeout=3).close()
+    assert lab.host_exec(HEAD, "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 6390), 3)",
+                         check=False).returncode == 0, "and it does answer there"
 
 
 def pull_intervals(addresses, since):

@@ -210,6 +210,32 @@ def test_status_alone(cold_site):
     assert "ray-head@localhost" in result.stderr and "dashboard: http://127.0.0.1:8265" in result.stderr
 
 
+def test_the_lock_covers_every_changing_verb_and_never_status_or_preflight(cold_site):
+    from raydeploy import cli, lock
+
+    changing = sorted(set(cli.VERBS) - set(cli.READ_ONLY_VERBS))
+    assert set(cli.READ_ONLY_VERBS) == {"status", "preflight"}
+    with lock.acquire("site", 0, print):  # another run is changing the cluster
+        for verb in changing:
+            refused = run_runner(verb, "--lock-timeout", "0")
+            assert refused.rc == 2 and "is still running; nothing was changed" in refused.stderr, (verb, refused.stderr[-1000:])
+        for verb in cli.READ_ONLY_VERBS:
+            assert run_runner(verb, "--lock-timeout", "0").rc == 0, verb
+
+
+def test_artifacts_keep_the_last_20_runs(cold_site):
+    def runs():
+        return sorted((path for path in (ROOT / ".artifacts").iterdir() if path.is_dir()), key=lambda path: path.stat().st_mtime)
+
+    while len(runs()) < 20:  # the suite has made more by now; alone, make them
+        assert run_runner("status").rc == 0
+    before = runs()
+    assert run_runner("status").rc == 0
+    after = runs()
+    assert len(after) == 20 and set(before) - set(after) == {before[0]}, "the oldest run goes, the newest stays"
+    assert (after[-1] / "job_events").is_dir() and after[-1] not in before
+
+
 def test_nodes_share_the_host_and_each_container_is_held_to_its_share(cold_site):
     """Three nodes on one 2-CPU host: 2 CPUs in all, not 2 each; memory as documented; limits match shares."""
     info = engine_info()
