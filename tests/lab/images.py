@@ -4,6 +4,8 @@ leftovers removed. The recipes themselves (what to build) are in the recipes pac
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -12,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .registry import MIRROR_HOST, mirror_has
+from .registry import MIRROR_HOST, mirror_has, mirror_label
 from .util import LabError, docker_inspect, ensure_command, run, say
 
 DEBIAN_SUITE = "bookworm"
@@ -21,6 +23,8 @@ DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BASE_IMAGE = "raylab/debian:{suite}"
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BUILD_STAGE_LABEL = "raylab.stage=build"
+# On every image the lab pushes: the digest of the recipe it was built from, so a changed recipe is rebuilt.
+RECIPE_LABEL = "raylab.recipe"
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def ensure_base_image(cache: Path, suite: str = DEBIAN_SUITE) -> str:
     return base
 
 
-def build_image(ref: str, base: str, recipe: Recipe, files: Mapping[str, Path], cache: Path) -> None:
+def build_image(ref: str, base: str, recipe: Recipe, files: Mapping[str, Path], cache: Path,
+                labels: Mapping[str, str] | None = None) -> None:
     """Build recipe's image from the imported Debian base with files (see Recipe.prepare) in the
     build context.
     DOCKER_BUILDKIT=0: Debian's engine 20.10 has no buildx, and the legacy builder is enough."""
@@ -102,7 +107,8 @@ def build_image(ref: str, base: str, recipe: Recipe, files: Mapping[str, Path], 
         dockerfile = recipe.dockerfile.format(base=base, label=BUILD_STAGE_LABEL, **recipe.dockerfile_args)
         (Path(context) / "Dockerfile").write_text(dockerfile)
         say(f"building {ref}")
-        run(["docker", "build", "--force-rm", "-t", ref, context],
+        run(["docker", "build", "--force-rm", *(f"--label={key}={value}" for key, value in (labels or {}).items()),
+             "-t", ref, context],
             env={**os.environ, "DOCKER_BUILDKIT": "0"})
 
 
@@ -125,18 +131,37 @@ def remove_build_images(ref: str, base: str) -> None:
     run(["docker", "rmi", base], check=False)
 
 
+def recipe_digest(recipe: Recipe) -> str:
+    """What the image is built from (Dockerfile template and its arguments, base suite, the check), as a digest."""
+    source = {"dockerfile": recipe.dockerfile, "args": dict(recipe.dockerfile_args), "suite": recipe.suite,
+              "check": recipe.check, "expected": list(recipe.expected)}
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
+def build_reason(served_digest: str | None, served: bool, wanted: str) -> str | None:
+    """Why the mirror's image must be built again (None: it is the recipe's)."""
+    if served_digest == wanted:
+        return None
+    if not served:
+        return "missing"
+    return "its recipe changed" if served_digest else "built before recipes were labelled"
+
+
 def ensure_image(recipe: Recipe, cache: Path) -> None:
-    """Make the mirror serve recipe's image, building and pushing it only when it is missing."""
-    repository, tag = recipe.repository, recipe.tag
-    if mirror_has(repository, tag):
+    """Make the mirror serve recipe's image, building and pushing it when it is missing or was built from another
+    recipe (so a warm machine never tests an old image)."""
+    repository, tag, digest = recipe.repository, recipe.tag, recipe_digest(recipe)
+    reason = build_reason(mirror_label(repository, tag, RECIPE_LABEL), mirror_has(repository, tag), digest)
+    if reason is None:
         say(f"mirror serves {repository}:{tag}")
         return
+    say(f"building {repository}:{tag}: {reason}")
     ref = f"{MIRROR_HOST}/{repository}:{tag}"
     files = recipe.prepare(cache) if recipe.prepare else {}
     base = BASE_IMAGE.format(suite=recipe.suite)
     try:
         ensure_base_image(cache, recipe.suite)
-        build_image(ref, base, recipe, files, cache)
+        build_image(ref, base, recipe, files, cache, labels={RECIPE_LABEL: digest})
         check_image(ref, recipe)
         say(f"pushing {ref}")
         run(["docker", "push", ref])

@@ -35,6 +35,24 @@ def _mirror_get(path: str, headers: dict | None = None) -> bool:
         return False
 
 
+def _mirror_json(path: str, headers: dict | None = None) -> dict | None:
+    request = urllib.request.Request(MIRROR_URL + path, headers=headers or {})
+    try:
+        with _local_http.open(request, timeout=10) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def mirror_label(repository: str, tag: str, label: str) -> str | None:
+    """A label of the image the mirror serves as repository:tag (from its config blob), None when absent. The lab
+    pushes single-platform images, so the manifest points at the config directly."""
+    manifest = _mirror_json(f"/v2/{repository}/manifests/{tag}", {"Accept": MANIFEST_TYPES}) or {}
+    digest = (manifest.get("config") or {}).get("digest")
+    config = _mirror_json(f"/v2/{repository}/blobs/{digest}") if digest else None
+    return (((config or {}).get("config") or {}).get("Labels") or {}).get(label)
+
+
 def registry_answers() -> bool:
     return _mirror_get("/v2/")
 
