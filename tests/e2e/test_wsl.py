@@ -213,14 +213,34 @@ def test_docker_desktop_in_a_cluster_of_several_hosts_is_refused(hosts, desktop,
     assert sh("raylab-host-1", "pgrep -x dockerd", check=False).returncode == before, "the other host was not touched"
 
 
+def without_engine_package(host):
+    """The distribution as Docker Desktop's integration leaves it: no docker.io package (its files kept in a tarball
+    to put back), the docker CLI a link into Desktop's cli-tools. An install by the role would then show."""
+    sh(host, "dpkg -L docker.io | while read -r f; do [ -f \"$f\" ] && echo \"$f\"; done > /root/docker.io.files "
+             "&& tar -cf /root/docker.io.tar -T /root/docker.io.files "
+             "&& mkdir -p /mnt/wsl/docker-desktop/cli-tools/usr/bin && cp /usr/bin/docker /mnt/wsl/docker-desktop/cli-tools/usr/bin/ "
+             "&& dpkg --purge --force-depends docker.io >/dev/null "
+             "&& ln -sf /mnt/wsl/docker-desktop/cli-tools/usr/bin/docker /usr/bin/docker")
+
+
+def engine_package_state(host):
+    installed = sh(host, "dpkg-query -W -f '${Status}' docker.io", check=False).stdout
+    return installed, sh(host, "cat /var/log/apt/history.log /var/log/dpkg.log 2>/dev/null | wc -l").stdout.strip()
+
+
 def test_docker_desktop_not_running_is_said_and_nothing_is_installed(hosts, desktop, tmp_path):
     sh(DESKTOP, "start-stop-daemon --stop --retry TERM/30/KILL/5 --pidfile /var/run/docker.pid")
+    without_engine_package(DESKTOP)
+    before = engine_package_state(DESKTOP)
+    assert "install ok installed" not in before[0]
     try:
         result = run_runner("docker", "-i", inventory_file(tmp_path, hosts, DESKTOP, host_vars={DESKTOP: desktop}))
         assert result.rc == 1
         assert "Docker Desktop is installed" in result.stderr and "start Docker Desktop on Windows" in result.stderr
         assert sh(DESKTOP, "pgrep -x dockerd", check=False).returncode != 0, "no engine was started beside Desktop"
+        assert engine_package_state(DESKTOP) == before, "an engine package was installed beside Docker Desktop"
     finally:
+        sh(DESKTOP, "tar -xf /root/docker.io.tar -C /")
         start_standin_engine(DESKTOP)
 
 
