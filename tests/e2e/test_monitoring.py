@@ -136,6 +136,18 @@ def test_switching_monitoring_off_and_on_recreates_only_the_head_and_keeps_the_d
     assert min(float(entry["value"][1]) for entry in kept) <= oldest + 10, "samples from before are still there"
 
 
+def test_the_retention_is_what_is_set_and_only_prometheus_is_recreated(healthy_cluster, mirror_vars):
+    nodes = started(NODES)
+    try:
+        result = run_runner("monitoring", "-e", mirror_vars, "-e", "ray_monitoring_retention=3d")
+        assert result.rc == 0, result.stderr[-3000:]
+        assert "--storage.tsdb.retention.time=3d" in inspect("ray-prometheus")["Config"]["Cmd"]
+        assert started(NODES) == nodes
+    finally:
+        assert run_runner("monitoring", "-e", mirror_vars).rc == 0
+    assert "--storage.tsdb.retention.time=15d" in inspect("ray-prometheus")["Config"]["Cmd"]
+
+
 def test_down_keeps_the_data_unless_asked(healthy_cluster, mirror_vars):
     assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode == 0
     assert run_runner("down").rc == 0

@@ -102,6 +102,8 @@ def test_containers_are_what_the_roles_promise(cold_site):
         assert token_mount["RW"] is False
     bindings = inspect("ray-head")["HostConfig"]["PortBindings"]
     assert bindings == {"8265/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8265"}]}
+    # the GCS store's namespace is the cluster's and its Ray version's: a new ray_version starts a new store
+    assert "RAY_external_storage_namespace=ray-2.60.0" in inspect("ray-head")["Config"]["Env"]
     assert all(not inspect(name)["HostConfig"]["PortBindings"] for name in CONTAINERS[1:])
 
 
@@ -197,6 +199,18 @@ def test_check_fails_with_the_reason_when_a_node_is_missing(cold_site):
     assert result.summary["check"]["passed"] is False
     assert "expected nodes not alive: ray-worker-3@localhost" in result.summary["check"]["reasons"]
     assert "Ray check failed: expected nodes not alive: ray-worker-3@localhost" in result.stderr
+
+
+def test_the_check_waits_for_a_restarting_node_only_as_long_as_told(cold_site, mirror_vars):
+    docker("stop", "-t", "2", "ray-worker-2")  # registered before, not coming back by itself: "restarting"
+    try:
+        began = time.monotonic()
+        result = run_runner("check", "-e", "ray_check_node_wait=3")
+        took = time.monotonic() - began
+        assert result.rc == 1 and "ray-worker-2@localhost" in " ".join(result.summary["check"]["reasons"])
+        assert took < 30, f"the check waited {took:.0f} s for a node, told 3 (the default is 60)"
+    finally:
+        assert run_runner("site", "-e", mirror_vars).rc == 0
 
 
 def test_status_alone(cold_site):
