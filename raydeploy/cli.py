@@ -158,7 +158,7 @@ def build_job_parser():
     submit.add_argument("--working-dir", default=".", metavar="DIR",
                         help="uploaded for the job (default: the current folder; .gitignore and .rayignore apply)")
     submit.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
-                        help="also leave out these (gitignore patterns; .git, .venv and __pycache__ always are)")
+                        help="also leave out these (gitignore patterns; .git, .venv, venv and __pycache__ always are)")
     submit.add_argument("--submission-id", metavar="ID", help="the job's id (default: Ray makes one)")
     submit.add_argument("--no-wait", action="store_true", help="print the job's id and return; do not stream its logs")
     logs = verbs.add_parser("logs", parents=[common], help="a job's logs")

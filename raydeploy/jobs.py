@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -20,8 +21,8 @@ from pathlib import Path
 # Ray's dashboard takes request bodies up to this size (ray_constants.DASHBOARD_CLIENT_MAX_SIZE, ray#55877):
 # a zipped working dir above it is refused by the head after the upload, so it is refused here before it.
 UPLOAD_LIMIT = 100 * 2**20
-# Left out of every upload besides what .gitignore and .rayignore say (ray#45602: .git is the usual culprit).
-ALWAYS_EXCLUDED = [".git", ".venv", "__pycache__"]
+# Ray's environment variables that would send the client elsewhere or with another token than the settings say.
+RAY_CLIENT_OVERRIDES = ("RAY_ADDRESS", "RAY_API_SERVER_ADDRESS", "RAY_AUTH_TOKEN")
 ENDED = ("SUCCEEDED", "FAILED", "STOPPED")
 STOP_WAIT = 60
 
@@ -35,6 +36,20 @@ def version_problem(control_version, cluster_version):
         return (f"the control node's Python has Ray {control_version}, the cluster runs Ray {cluster_version}: the Jobs "
                 f"client must match it (set ray_version to {control_version}, or install ray[default]=={cluster_version})")
     return None
+
+
+def default_excludes():
+    """What Ray leaves out of every upload itself (.git, .venv, venv, __pycache__; ray#45602: .git is the usual
+    culprit), besides .gitignore and .rayignore."""
+    from ray._private import ray_constants
+
+    return ray_constants.get_runtime_env_default_excludes()
+
+
+def include_gitignore():
+    from ray._private import ray_constants  # Ray's own switch, read the way its client reads it
+
+    return os.environ.get(ray_constants.RAY_RUNTIME_ENV_IGNORE_GITIGNORE, "0") != "1"
 
 
 def package_size(directory, excludes):
@@ -51,7 +66,8 @@ def package_size(directory, excludes):
         if path.is_file():
             total += 76 + 2 * len(str(path.relative_to(root)).encode()) + path.stat().st_size
 
-    packaging._dir_travel(root, [packaging._get_excludes(root, list(excludes))], count, include_gitignore=True)
+    packaging._dir_travel(root, [packaging._get_excludes(root, default_excludes() + list(excludes))], count,
+                          include_gitignore=include_gitignore())
     return total
 
 
@@ -72,6 +88,8 @@ def use_token(token_file):
     """Point Ray at the cluster's token file. Ray reads these when it is first imported, so this comes before any
     import of ray; the token's value stays in its file. Ray's client logs each upload and websocket at INFO:
     the runner says what matters itself."""
+    for name in RAY_CLIENT_OVERRIDES:
+        os.environ.pop(name, None)
     os.environ["RAY_AUTH_MODE"] = "token"
     os.environ["RAY_AUTH_TOKEN_PATH"] = token_file
     import ray.job_submission  # noqa: F401  (sets its loggers up, which are then quietened)
@@ -84,8 +102,9 @@ def use_token(token_file):
 def connect(target):
     """A JobSubmissionClient for the cluster, authenticated with its token file; JobError when it does not answer."""
     token_file = target["token_file"]
-    if not os.path.isfile(token_file):
-        raise JobError(f"no token at {token_file}: the cluster has not been deployed from this machine (runner.py site)")
+    if not os.path.isfile(token_file) or not os.access(token_file, os.R_OK) or os.path.getsize(token_file) == 0:
+        raise JobError(f"no readable token at {token_file}: the cluster has not been deployed from this machine "
+                       "(runner.py site)")
     import ray
     from ray.job_submission import JobSubmissionClient
 
@@ -98,25 +117,40 @@ def connect(target):
         client.list_jobs()  # the first request that needs the token
     except Exception as exc:  # Ray raises ConnectionError / RuntimeError with the reason in the text
         raise JobError(explain(exc, url, token_file))
+    problem = version_problem(ray.__version__, getattr(client, "_server_ray_version", None) or target["ray_version"])
+    if problem:  # the head's own version (from /api/version), should it differ from the settings
+        raise JobError(problem)
     return client
 
 
 def explain(exc, url, token_file, job_id=None):
+    from ray.exceptions import AuthenticationError
+
     text = str(exc)
-    if "401" in text or "403" in text or "nauthorized" in text or ("token" in text.lower() and "invalid" in text.lower()):
+    if isinstance(exc, AuthenticationError) or re.search(r"status code 40[13]\b|Unauthorized", text):
         return f"the head at {url} rejected the token in {token_file} (a cluster deployed from another machine? copy its token there)"
-    if job_id and ("404" in text or "does not exist" in text):
+    if job_id and re.search(r"status code 404\b|does not exist", text):
         return f"no job {job_id} on the cluster at {url} (runner.py job list shows them)"
+    if job_id and "submission type" in text:
+        return f"job {job_id} was started by a driver, not submitted: Ray keeps no log or stop for it (ray.init())"
     if isinstance(exc, ConnectionError) or "onnect" in text:
         return f"no Ray head answers at {url}: is the cluster running? (runner.py status, runner.py site)"
     return f"{url}: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
-def job_info(client, job_id, url, token_file):
+def asking(call, url, token_file, job_id=None):
+    """call()'s result; whatever the Jobs API answers instead becomes one line (a head restarting while its log is
+    followed, a job that was not submitted, ...)."""
     try:
-        return client.get_job_info(job_id)
+        return call()
+    except (KeyboardInterrupt, JobError):
+        raise
     except Exception as exc:
         raise JobError(explain(exc, url, token_file, job_id))
+
+
+def job_info(client, job_id, url, token_file):
+    return asking(lambda: client.get_job_info(job_id), url, token_file, job_id)
 
 
 def stream_logs(client, job_id, out):
@@ -173,9 +207,9 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
         job_info(client, args.job_id, url, token_file)
         try:
             if args.follow:
-                stream_logs(client, args.job_id, logs_to)
+                asking(lambda: stream_logs(client, args.job_id, logs_to), url, token_file, args.job_id)
             else:
-                logs_to.write(client.get_job_logs(args.job_id))
+                logs_to.write(asking(lambda: client.get_job_logs(args.job_id), url, token_file, args.job_id))
         except KeyboardInterrupt:
             err.write(f"\n{keeps_running(args.job_id)}\n")
             return 130
@@ -186,7 +220,7 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
         with guard():
             client = connect(target)
             job_info(client, args.job_id, url, token_file)
-            client.stop_job(args.job_id)
+            asking(lambda: client.stop_job(args.job_id), url, token_file, args.job_id)
         deadline = time.monotonic() + STOP_WAIT
         while (info := job_info(client, args.job_id, url, token_file)).status not in ENDED and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -194,7 +228,7 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
         out.write(json.dumps(result, indent=2) + "\n" if args.json else f"job {args.job_id}: {result['status']}\n")
         return 0 if result["status"] in ENDED else 1
     # submit
-    excludes = ALWAYS_EXCLUDED + list(args.exclude)
+    excludes = list(args.exclude)  # Ray adds its own defaults, .gitignore and .rayignore
     size = check_working_dir(args.working_dir, excludes)
     with guard():
         client = connect(target)
@@ -206,10 +240,10 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
             raise JobError(explain(exc, url, token_file))
     err.write(f"runner.py: job {job_id} submitted to {url} ({size / 2**20:.1f} MiB uploaded from {args.working_dir})\n")
     if args.no_wait:
-        out.write(json.dumps({"job_id": job_id, "status": "SUBMITTED"}) + "\n" if args.json else f"{job_id}\n")
+        out.write(json.dumps(row(job_info(client, job_id, url, token_file)), indent=2) + "\n" if args.json else f"{job_id}\n")
         return 0
     try:
-        stream_logs(client, job_id, logs_to)
+        asking(lambda: stream_logs(client, job_id, logs_to), url, token_file, job_id)
         while (info := job_info(client, job_id, url, token_file)).status not in ENDED:
             time.sleep(0.2)
     except KeyboardInterrupt:
@@ -221,7 +255,7 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
     if result["status"] == "SUCCEEDED":
         err.write(f"runner.py: job {job_id} SUCCEEDED in {result['duration_s']} s\n")
         return 0
-    tail = "\n".join(client.get_job_logs(job_id).splitlines()[-10:])
+    tail = "\n".join(asking(lambda: client.get_job_logs(job_id), url, token_file, job_id).splitlines()[-10:])
     reason = (result["message"].splitlines() or [""])[0]  # Ray appends the log to it: shown once, below
     err.write(f"runner.py: job {job_id} {result['status']}: {reason}\nLast lines of its log:\n{tail}\n")
     return 1

@@ -1,16 +1,17 @@
 """Telling a Ray container that will not come up from one that is still starting.
 
 While the wait finds nodes missing, the ray_cluster_info action inspects their containers on their
-host. A container that exited, that Docker restarted twice or more since the wait began, or that sits
-in Docker's restart delay after two or more restarts (a crash loop: the delay starts at 100 ms and
-doubles up to a minute), will not join: the wait stops at once and shows its log instead of running
-into its timeout. One restart is tolerated: a worker that gave up on a head that was still starting
-comes back and joins.
+host. A container that exited, that Docker restarted three times or more since the wait began, or that
+sits in Docker's restart delay after three or more restarts (a crash loop: the delay starts at 100 ms
+and doubles up to a minute), will not join: the wait stops at once and shows its log instead of running
+into its timeout. Two restarts are tolerated: a worker that gave up on a head that was still starting
+comes back and joins, and on a busy host (all nodes recreated at once, e.g. after a new image) the head
+can take long enough for a worker to give up twice.
 """
 
 import re
 
-RESTARTS_TOLERATED = 1
+RESTARTS_TOLERATED = 2
 LOG_LINES = 12
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,7 +37,8 @@ sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 '''
 
 LIST_JOBS = ("import json, sys\nfrom ray.job_submission import JobSubmissionClient\n"
-             "print(json.dumps({j.submission_id: str(j.status.value) for j in JobSubmissionClient(sys.argv[1]).list_jobs()}))")
+             "print(json.dumps({j.submission_id: str(j.status.value) for j in JobSubmissionClient(sys.argv[1]).list_jobs()"
+             " if j.submission_id}))")
 
 
 def jobs_on_cluster(url=URL, token=TOKEN):
@@ -108,12 +110,14 @@ def test_stop_ends_a_sleeping_job_and_list_shows_every_job(project):
                     command=["sleep", "600"])
     assert submitted.returncode == 0, submitted.stderr[-2000:]
     job_id = json.loads(submitted.stdout)["job_id"]
+    assert json.loads(submitted.stdout)["status"] in ("PENDING", "RUNNING")
     assert jobs_on_cluster()[job_id] in ("PENDING", "RUNNING")
     stopped = job("stop", job_id, cwd=project)
     assert stopped.returncode == 0 and json.loads(stopped.stdout)["status"] == "STOPPED", stopped.stderr[-2000:]
     assert jobs_on_cluster()[job_id] == "STOPPED"
+    submitted_jobs = jobs_on_cluster()  # jobs Ray's API submitted (a plain ray.init() driver has no submission id)
     listed = {row["job_id"]: row["status"] for row in json.loads(job("list", cwd=project).stdout)}
-    assert listed == jobs_on_cluster()
+    assert {job_id: listed[job_id] for job_id in submitted_jobs} == submitted_jobs
     table = subprocess.run([sys.executable, str(ROOT / "runner.py"), "job", "list"], cwd=project, capture_output=True,
                            text=True, timeout=120)
     assert table.returncode == 0 and table.stdout.splitlines()[0].split() == ["ID", "STATUS", "ENTRYPOINT", "START", "(UTC)", "DURATION"]
@@ -124,12 +128,20 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_follow_or_stop_it(project
     command = [sys.executable, str(ROOT / "runner.py"), "job", "submit", "--",
                "python", "-c", "import time; print('STARTED', flush=True); time.sleep(600)"]
     proc = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    for line in proc.stdout:  # the job's log is streamed on stdout
-        if "STARTED" in line or time.monotonic() > deadline:
-            break
+    started = threading.Event()
+
+    def watch():  # the job's log is streamed on stdout
+        for line in proc.stdout:
+            if "STARTED" in line:
+                started.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    if not started.wait(120):
+        proc.kill()
+        pytest.fail(f"the job did not start within 120 s: {proc.stderr.read()[-2000:]}")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
     assert proc.returncode == 130, err[-2000:]
     [note] = [line for line in err.splitlines() if "keeps running" in line]
     job_id = note.split("job ", 1)[1].split()[0]

@@ -55,7 +55,8 @@ def test_a_reloadable_change_is_applied_without_restarting_the_engine_or_a_conta
 
 def test_site_runs_the_check_job_when_told_not_to_reuse_the_verdict(healthy_cluster, mirror_vars):
     # A verdict for exactly the running nodes (one more site, should a node have restarted since the fixture's)
-    assert run_runner("site", "-e", mirror_vars).rc == 0
+    settled = run_runner("site", "-e", mirror_vars)
+    assert settled.rc == 0, settled.stderr[-3000:]
     jobs_before = jobs_on_cluster()
     reused = run_runner("site", "-e", mirror_vars)
     assert reused.rc == 0 and reused.summary["check"]["reused"] is True

@@ -32,7 +32,7 @@ def test_another_ray_version_is_named_both_ways():
 def tree(root):
     root.mkdir(exist_ok=True)
     (root / "train.py").write_bytes(b"x" * 1000)
-    for folder in (".git", ".venv", "__pycache__", "data", "logs", "src/model"):
+    for folder in (".git", ".venv", "venv", "__pycache__", "data", "logs", "src/model"):
         (root / folder).mkdir(parents=True)
         (root / folder / "big").write_bytes(b"y" * 50_000)
     (root / ".gitignore").write_text("logs/\n")
@@ -43,16 +43,20 @@ def test_the_size_is_that_of_the_package_ray_builds(tmp_path):
     """Ray zips with ZIP_STORED (ray/_private/runtime_env/packaging.py, _zip_files: `ZipFile(..., "w")`)."""
     from ray._private.runtime_env import packaging
 
-    root, excludes = tree(tmp_path / "project"), jobs.ALWAYS_EXCLUDED + ["data"]
-    target = tmp_path / "package.zip"
-    packaging.create_package(str(root), target, include_gitignore=True, excludes=list(excludes), logger=None)
-    assert abs(jobs.check_working_dir(root, excludes) - target.stat().st_size) < 64
+    root = tree(tmp_path / "project")
+    target = tmp_path / "package.zip"  # the client adds Ray's default excludes to the user's (runtime_env)
+    packaging.create_package(str(root), target, include_gitignore=True, excludes=jobs.default_excludes() + ["data"],
+                             logger=None)
+    assert abs(jobs.check_working_dir(root, ["data"]) - target.stat().st_size) < 64
 
 
-def test_the_upload_leaves_out_git_venv_pycache_gitignore_and_excludes(tmp_path):
+def test_the_upload_leaves_out_rays_defaults_gitignore_and_excludes(tmp_path, monkeypatch):
     root = tree(tmp_path)
-    assert jobs.check_working_dir(root, jobs.ALWAYS_EXCLUDED + ["data"]) < 60_000, "only train.py and src/model/big"
-    assert jobs.check_working_dir(root, []) > 200_000
+    assert set(jobs.default_excludes()) >= {".git", ".venv", "venv", "__pycache__"}
+    assert jobs.check_working_dir(root, ["data"]) < 60_000, "only train.py, src/model/big and .gitignore"
+    assert 100_000 < jobs.check_working_dir(root, []) < 110_000, "data too"
+    monkeypatch.setenv("RAY_RUNTIME_ENV_IGNORE_GITIGNORE", "1")  # Ray's own switch: logs/ goes along then
+    assert 150_000 < jobs.check_working_dir(root, []) < 160_000
 
 
 def test_a_missing_working_dir_is_refused(tmp_path):
@@ -78,3 +82,16 @@ def test_the_table_has_one_line_per_job_oldest_first_as_given():
     assert lines[0].split() == ["ID", "STATUS", "ENTRYPOINT", "START", "(UTC)", "DURATION"]
     assert lines[1].split() == ["raysubmit_1", "SUCCEEDED", "python", "-c", "'", "import", "ray", "ray.init()'",
                                 "2025-12-05", "02:00:00", "3.5", "s"]
+
+
+def test_what_the_jobs_api_answers_is_said_in_one_line_naming_the_right_cause():
+    from ray.exceptions import AuthenticationError
+
+    url, token = "http://10.0.0.5:8265", "/home/me/.config/ray-docker/ray/auth_token"
+    unknown = RuntimeError("Request failed with status code 404: Job with submission_id train-20250401 does not exist.")
+    assert jobs.explain(unknown, url, token, "train-20250401").startswith("no job train-20250401 on the cluster")
+    assert "rejected the token in " + token in jobs.explain(AuthenticationError("Unauthorized: invalid token"), url, token)
+    refused = ConnectionError("Failed to connect to Ray at address: http://10.0.0.5:8265.")
+    assert jobs.explain(refused, url, token).startswith("no Ray head answers at http://10.0.0.5:8265")
+    driver = RuntimeError("Request failed with status code 400: Can only get logs of submission type jobs")
+    assert "started by a driver, not submitted" in jobs.explain(driver, url, token, "01000000")

@@ -37,14 +37,14 @@ def inspected(status="running", restarts=0, restarting=False, code=0):
     return {"State": {"Status": status, "Restarting": restarting, "ExitCode": code}, "RestartCount": restarts}
 
 
-def test_a_container_that_exits_or_loops_is_a_failure_and_one_restart_is_not():
+def test_a_container_that_exits_or_loops_is_a_failure_and_two_restarts_are_not():
     watch = containers.ContainerWatch(["a", "b", "c", "d"])
     first = {"a": inspected(), "b": inspected(restarts=5), "c": inspected(), "d": None}
     assert watch.failures(first) == [("d", "does not exist")]
-    later = {"a": inspected(restarts=1), "b": inspected(restarts=5), "c": inspected(status="exited", code=1),
+    later = {"a": inspected(restarts=2), "b": inspected(restarts=5), "c": inspected(status="exited", code=1),
              "d": inspected()}
-    assert [name for name, _ in watch.failures(later)] == ["c"], "one restart (a) is tolerated"
-    looping = {"a": inspected(restarts=2), "b": inspected(status="restarting", restarts=7, restarting=True, code=1),
+    assert [name for name, _ in watch.failures(later)] == ["c"], "two restarts (a) are tolerated"
+    looping = {"a": inspected(restarts=3), "b": inspected(status="restarting", restarts=7, restarting=True, code=1),
                "c": inspected(), "d": inspected()}
     problems = dict(watch.failures(looping))
     assert set(problems) == {"a", "b"} and "last exit code 1" in problems["b"]
