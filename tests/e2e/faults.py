@@ -67,13 +67,20 @@ print(json.dumps({"job_id": job, "status": str(client.get_job_status(job)), "log
 """
 
 
-def submit_job(script, url="http://127.0.0.1:8265", token_file=None, wait=120):
-    """Run `script` (Python source) as a Ray job through the Jobs API with the cluster's token, as a user
-    would; wait up to `wait` s for it to end. A separate process: RAY_AUTH_* must be set before Ray loads."""
-    token_file = token_file or Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
-    entrypoint = "python -c " + shlex.quote(script)
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_file)}
-    proc = subprocess.run([sys.executable, "-c", JOB_CLIENT, url, entrypoint, str(wait)], capture_output=True,
-                          text=True, env=env, timeout=wait + 120)
+TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
+
+
+def ray_client(client_script, *args, token_file=None, timeout=120):
+    """The JSON a Ray client script prints last, run with the cluster's token in a separate process (RAY_AUTH_*
+    must be set before Ray loads)."""
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_file or TOKEN)}
+    proc = subprocess.run([sys.executable, "-c", client_script, *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def submit_job(script, url="http://127.0.0.1:8265", token_file=None, wait=120):
+    """Run `script` (Python source) as a Ray job through the Jobs API with the cluster's token, as a user
+    would; wait up to `wait` s for it to end."""
+    return ray_client(JOB_CLIENT, url, "python -c " + shlex.quote(script), wait, token_file=token_file, timeout=wait + 120)

@@ -18,7 +18,7 @@ import pytest
 from tests import lab
 
 from .conftest import ROOT, cluster_containers, docker, inspect, run_runner
-from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
+from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, ray_client, submit_job, wait_for
 
 NODES = ["ray-head@localhost", "ray-worker-1@localhost", "ray-worker-2@localhost"]
 TOKEN = os.path.expanduser("~/.config/ray-docker/ray/auth_token")
@@ -65,11 +65,7 @@ STATE_NODES = ("import json, sys\nfrom ray.util.state import list_nodes\n"
 
 def registrations(name):
     """Every registration of the node `name` in Ray's own state API (dead ones too), oldest first."""
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": TOKEN}
-    proc = subprocess.run([sys.executable, "-c", STATE_NODES, "http://127.0.0.1:8265"], capture_output=True, text=True,
-                          env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = ray_client(STATE_NODES, "http://127.0.0.1:8265")
     return sorted((row for row in rows if row["name"] == name), key=lambda row: row["start"] or 0)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
+from .faults import ray_client
 
 TOKEN = Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"
 URL = "http://127.0.0.1:8265"
@@ -41,12 +42,9 @@ LIST_JOBS = ("import json, sys\nfrom ray.job_submission import JobSubmissionClie
              " if j.submission_id}))")
 
 
-def jobs_on_cluster(url=URL, token=TOKEN):
+def jobs_on_cluster(url=URL):
     """{submission id: status} from the Jobs API itself."""
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
-    proc = subprocess.run([sys.executable, "-c", LIST_JOBS, url], capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return ray_client(LIST_JOBS, url)
 
 
 def job(*args, cwd, command=(), timeout=600):
