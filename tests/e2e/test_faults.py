@@ -114,6 +114,56 @@ def test_a_crashed_head_with_fault_tolerance_keeps_workers_actors_and_jobs(detac
     check_passes()
 
 
+STORE_ACTOR = """
+import ray
+ray.init()
+@ray.remote(num_cpus=0)
+class Marker:
+    pass
+Marker.options(name="e2e-store", namespace="e2e", lifetime="detached", get_if_exists=True).remote()
+"""
+STATE_ACTORS = ("import json, sys\nfrom ray.util.state import list_actors\n"
+                "print(json.dumps({a.actor_id: a.state for a in list_actors(address=sys.argv[1], limit=1000,"
+                " filters=[('name', '=', 'e2e-store')])}))")
+
+
+def head_namespace():
+    env = inspect("ray-head")["Config"]["Env"]
+    return next(value.split("=", 1)[1] for value in env if value.startswith("RAY_external_storage_namespace="))
+
+
+def store_actors():
+    """{actor id: state} of the detached actors named e2e-store the GCS store knows (dead ones too)."""
+    return ray_client(STATE_ACTORS, "http://127.0.0.1:8265")
+
+
+def test_a_new_ray_version_starts_a_new_gcs_store_and_keeps_the_old_one(healthy_cluster, mirror_vars):
+    """The README: a new `ray_version` starts a new GCS store (a store is not read by another Ray version). The lab
+    has one Ray build, so "Ray 2.60.1" is the same image under a second tag: the nodes still run 2.60.0, which the
+    check would refuse, so only the image and cluster steps run with it. What is judged is the store: the state
+    from before (a detached actor, a job) is not in the new one, and is there again when the version returns."""
+    repository, tag, _ = lab.pinned_image()
+    version = "2.60.1"
+    lab.tag_in_mirror(repository, tag, tag.replace("2.60.0", version, 1))
+    assert head_namespace() == "ray-2.60.0"
+    job = submit_job(STORE_ACTOR)
+    assert job["status"] == "SUCCEEDED", job["logs"][-2000:]
+    actors_before = store_actors()
+    assert "ALIVE" in actors_before.values(), actors_before
+    try:
+        newer = run_runner("site", "-t", "image,cluster", "-e", mirror_vars, "-e", f"ray_version={version}")
+        assert newer.rc == 0, newer.stderr[-3000:]
+        assert head_namespace() == f"ray-{version}"
+        assert job["job_id"] not in jobs(), "the new store knows no job of the old one"
+        assert store_actors() == {}, "nor its detached actor"
+    finally:
+        back = run_runner("site", "-e", mirror_vars)
+        assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
+    assert head_namespace() == "ray-2.60.0"
+    assert job["job_id"] in jobs(), "the old store was kept: its jobs are back with its version"
+    assert set(store_actors()) == set(actors_before), "and its actors (dead now: their nodes were recreated)"
+
+
 def test_a_crashed_head_without_fault_tolerance_restarts_the_workers_and_heals(healthy_cluster, mirror_vars):
     # As the README says it: key=value, which the runner reads as the boolean false (Ansible: the string).
     switched = run_runner("site", "-e", mirror_vars, "-e", "ray_gcs_fault_tolerance=false")

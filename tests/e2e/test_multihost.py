@@ -237,9 +237,9 @@ def test_second_site_changes_and_restarts_nothing(fresh_hosts, deployed):
     assert all_ray_containers(hosts_of(fresh_hosts)) == before
 
 
-def prometheus_targets(inventory):
-    """{instance: health} of the Prometheus on the head's host, as the control node reaches it."""
-    url = f"http://{address(inventory, HEAD)}:9090/api/v1/targets"
+def prometheus_targets(inventory, host=HEAD):
+    """{instance: health} of the Prometheus on `host` (the head's by default), as the control node reaches it."""
+    url = f"http://{address(inventory, host)}:9090/api/v1/targets"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=10) as response:
         return {t["labels"]["instance"]: t["health"] for t in json.loads(response.read())["data"]["activeTargets"]}
@@ -257,6 +257,36 @@ def test_a_fourth_host_joins_and_nothing_else_restarts(fresh_hosts, deployed):
     new_target = f"{address(inventory, 'raylab-host-3')}:6384"
     _, targets = wait_for(lambda: (lambda t: t if t.get(new_target) == "up" else None)(prometheus_targets(inventory)), 60)
     assert targets and targets[new_target] == "up", prometheus_targets(inventory)
+
+
+def running_prometheus(host):
+    return lab.host_exec(host, "docker", "ps", "-q", "--filter", "name=^ray-prometheus$").stdout.strip() != ""
+
+
+def test_monitoring_moves_to_another_ray_host_and_back(fresh_hosts, deployed):
+    """`ray_monitoring_host`: Prometheus runs on that Ray host, scrapes every node from there, the head points
+    Ray's dashboard at it, and it leaves the head's host; the workers are not touched."""
+    inventory = lab.ensure_hosts(4)
+    moved_to = "raylab-host-1"
+    before = all_ray_containers(hosts_of(inventory))
+    try:
+        result = run_runner("site", "-i", str(inventory), "-e", f"ray_monitoring_host={moved_to}")
+        assert result.rc == 0 and result.summary["check"]["passed"], result.stderr[-3000:]
+        assert running_prometheus(moved_to) and not running_prometheus(HEAD)
+        env = json.loads(lab.host_exec(HEAD, "docker", "inspect", "ray-head").stdout)[0]["Config"]["Env"]
+        assert f"RAY_PROMETHEUS_HOST=http://{address(inventory, moved_to)}:9090" in env, env
+        wanted = {f"{address(inventory, host)}:6384" for host in hosts_of(inventory)}
+        wanted |= {f"{address(inventory, HEAD)}:{port}" for port in (44227, 44217)}
+        _, targets = wait_for(lambda: (lambda t: t if set(t) == wanted and set(t.values()) == {"up"} else None)(
+            prometheus_targets(inventory, moved_to)), 60)
+        assert targets, prometheus_targets(inventory, moved_to)
+        after = all_ray_containers(hosts_of(inventory))
+        workers = [host for host in hosts_of(inventory) if host not in (HEAD, moved_to)]
+        assert {host: after[host] for host in workers} == {host: before[host] for host in workers}
+    finally:
+        back = run_runner("site", "-i", str(inventory))
+        assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
+    assert running_prometheus(HEAD) and not running_prometheus(moved_to)
 
 
 def test_a_variable_of_one_node_recreates_only_that_container(fresh_hosts, deployed, tmp_path):

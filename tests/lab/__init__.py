@@ -114,6 +114,7 @@ from .registry import (
     registry_answers,
     registry_paths,
     stop_registry,
+    tag_in_mirror,
     write_registry_config,
 )
 from .up import ensure_up
@@ -144,7 +145,7 @@ __all__ = [
     "remove_stale_docker_pidfile", "restart_engine",
     # registry
     "MANIFEST_TYPES", "MIRROR_HOST", "MIRROR_URL", "REGISTRY_BIN", "REGISTRY_TIMEOUT", "ensure_registry",
-    "mirror_has", "registry_answers", "registry_paths", "stop_registry", "write_registry_config",
+    "mirror_has", "registry_answers", "registry_paths", "stop_registry", "tag_in_mirror", "write_registry_config",
     # images
     "BASE_IMAGE", "BASE_PATH", "BUILD_STAGE_LABEL", "DEBIAN_SOURCES", "DEBIAN_SUITE",
     "DEFAULT_DEBIAN_MIRROR", "Recipe", "build_image", "check_image", "debian_mirror",

@@ -53,6 +53,18 @@ def mirror_label(repository: str, tag: str, label: str) -> str | None:
     return (((config or {}).get("config") or {}).get("Labels") or {}).get(label)
 
 
+def tag_in_mirror(repository: str, tag: str, new_tag: str) -> None:
+    """Serve the image repository:tag under a second tag as well (its manifest put again; no layer moves)."""
+    request = urllib.request.Request(f"{MIRROR_URL}/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES})
+    with _local_http.open(request, timeout=10) as response:
+        manifest, media_type = response.read(), response.headers["Content-Type"]
+    put = urllib.request.Request(f"{MIRROR_URL}/v2/{repository}/manifests/{new_tag}", data=manifest, method="PUT",
+                                 headers={"Content-Type": media_type})
+    with _local_http.open(put, timeout=10) as response:
+        if response.status != 201:
+            raise OSError(f"the mirror answered {response.status} to tagging {repository}:{tag} as {new_tag}")
+
+
 def registry_answers() -> bool:
     return _mirror_get("/v2/")
 
