@@ -116,6 +116,7 @@ def summarize(stats, artifact_data, progress, rc, status):
         "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
         "platforms": artifact_data.get("ray_platforms") or {},
         "wsl_notes": artifact_data.get("wsl_notes") or {},
+        "image_cache": list(artifact_data.get("registry_cache_lines") or []),
         "check": artifact_data.get("ray_check") or progress.results.get("check"),
         "cluster": artifact_data.get("ray_status"),
         "dashboard_url": artifact_data.get("ray_dashboard_url"),
@@ -137,6 +138,8 @@ def print_recap(summary, stream=sys.stderr):
     for host, notes in sorted((summary.get("wsl_notes") or {}).items()):
         for note in notes:
             print(f"  NOTE {host}: {note}", file=stream)
+    for line in summary.get("image_cache") or []:
+        print(f"  IMAGES {line}", file=stream)
     for note in summary.get("degraded") or []:
         print(f"  DEGRADED {note}", file=stream)
     for skipped in summary.get("skipped_hosts") or []:

@@ -10,8 +10,8 @@ configured mirror.
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_daemon, wsl
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, snapshot
+from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_daemon, registry_cache, wsl
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
 
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -47,23 +47,23 @@ class ActionModule(ActionBase):
         engine, facts = self._snapshot(task_vars, settings, args["fresh"])
         info = engine.get("host_info") or {}
         active = [str(url) for url in ((info.get("RegistryConfig") or {}).get("Mirrors") or [])]
-        wanted = settings["docker_registry_mirrors"]
         kind = wsl.docker_engine_kind(info if engine.get("engine_answers") else None,
                                       facts.get("docker_desktop_integration", False))
         desktop = self._desktop(facts, settings) if kind == "desktop" else None
+        read = engine.get("desktop_daemon_json") if kind == "desktop" else engine.get("daemon_json")
+        wanted = self._wanted_mirrors(task_vars, settings, (read or {}).get("content"))
         if args["verify"]:
             return self._verify(result, host, engine, info, active, wanted, settings, desktop)
 
         if kind == "desktop":
-            read = engine.get("desktop_daemon_json")
             if not read:
                 raise AnsibleActionFail(
                     f"{host} uses Docker Desktop, whose engine reads %USERPROFILE%\\.docker\\daemon.json, but the Windows "
                     "user's profile could not be found from the distribution (is Windows interop off?). Set "
                     "docker_desktop_daemon_config_file, e.g. /mnt/c/Users/<you>/.docker/daemon.json. Nothing was changed.")
         else:
-            read = engine.get("daemon_json") or {"path": settings["docker_daemon_config_file"], "content": "",
-                                                  "exists": False, "encoding": "utf-8"}
+            read = read or {"path": settings["docker_daemon_config_file"], "content": "", "exists": False,
+                            "encoding": "utf-8"}
         path = read["path"]
         if read.get("content") is None or read.get("encoding") not in ("utf-8", None):
             raise AnsibleActionFail(
@@ -94,6 +94,22 @@ class ActionModule(ActionBase):
         if not result["has_work"]:  # nothing to apply: the snapshot's mirrors are the verdict
             self._verify(dict(result), host, engine, info, active, wanted, settings, desktop)
         return result
+
+    def _wanted_mirrors(self, task_vars, settings, content):
+        """docker_registry_mirrors, behind the cluster's LAN image cache when it uses one (role registry_cache)."""
+        with role_settings.refusals_fail(task_vars):
+            ctx = cluster_context.build(self, task_vars, roles=("registry_cache",), names=NAMES)
+        cache = ctx.settings
+        if not registry_cache.active(cache, ctx.head_hosts, ctx.worker_hosts):
+            return settings["docker_registry_mirrors"]
+        host = registry_cache.cache_host(cache, ctx.head_host)
+        url = registry_cache.cache_url(cache.get("registry_cache_address") or ctx.node_address(host),
+                                       cache["registry_cache_port"])
+        try:
+            current = docker_daemon.parse(content or "", "daemon.json").get("registry-mirrors") or []
+        except docker_daemon.DaemonJsonError:
+            current = []
+        return registry_cache.engine_mirrors(url, settings["docker_registry_mirrors"], current, cache["registry_cache_port"])
 
     @staticmethod
     def _desktop(facts, settings):

@@ -37,7 +37,7 @@ PORT_VARIABLES = (
     "ray_gcs_port", "ray_dashboard_port", "ray_client_server_port", "ray_node_manager_port", "ray_object_manager_port",
     "ray_runtime_env_agent_port", "ray_dashboard_agent_grpc_port", "ray_dashboard_agent_listen_port",
     "ray_metrics_export_port", "ray_gcs_redis_port", "ray_prometheus_port", "ray_grafana_port",
-    "ray_dashboard_metrics_port", "ray_autoscaler_metrics_port",
+    "ray_dashboard_metrics_port", "ray_autoscaler_metrics_port", "registry_cache_port",
 )
 
 
@@ -93,6 +93,10 @@ def value_problems(values, ray_hosts, known_flags=None, resolvable=lambda host: 
     if values.get("ray_monitoring_enabled") and monitoring_host and monitoring_host not in ray_hosts:
         errors.append(f"ray_monitoring_host={monitoring_host} must be one of the Ray hosts ({', '.join(ray_hosts)}): "
                       "Prometheus and Grafana run beside a node")
+    cache_host = values.get("registry_cache_host")
+    if values.get("registry_cache_enabled") and cache_host and cache_host not in ray_hosts:
+        errors.append(f"registry_cache_host={cache_host} must be one of the Ray hosts ({', '.join(ray_hosts)}): "
+                      "the cache runs beside a node")
     url = values.get("ray_dashboard_url")
     if url:
         from urllib.parse import urlsplit

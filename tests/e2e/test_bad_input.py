@@ -63,6 +63,12 @@ BAD = {
         "ray_cluster_extra_start_args": ["num-cpus=2"], "ray_cluster_env": {"1X": "y"},
         "ray_cluster_compare_all": "twice", "ray_cluster_wait_timeout": -5,
     },
+    "registry_cache": {
+        "registry_cache_enabled": "maybe", "registry_cache_min_hosts": 0, "registry_cache_host": "no such host",
+        "registry_cache_address": "cache host", "registry_cache_port": 80, "registry_cache_upstream": "mirror.example",
+        "registry_cache_data_dir": "cache", "registry_cache_config_dir": "etc/cache", "registry_cache_log_dir": "log",
+        "registry_cache_package": "Docker Registry", "registry_cache_ready_timeout": 0, "registry_cache_purge": "yes please",
+    },
     "preflight": {"preflight_pending_hosts": "pc-1-wsl"},
     "ray_check": {
         "ray_check_timeout": 5, "ray_check_node_wait": -1, "ray_check_verdict_file": "verdict.json",
@@ -110,6 +116,9 @@ CROSS = {
     "token authentication switched off": ({"ray_cluster_env": {"RAY_AUTH_MODE": "disabled"}},
                                           r"ray_cluster_env: RAY_AUTH_MODE is set by the role"),
     "ports colliding": ({"ray_metrics_export_port": 6379}, r"ray_metrics_export_port=6379 collides with ray_gcs_port"),
+    "the cache's port colliding": ({"registry_cache_port": 8265}, r"registry_cache_port=8265 collides with ray_dashboard_port"),
+    "the cache on a host that is not a Ray host": ({"registry_cache_host": "elsewhere"},
+                                                   r"registry_cache_host=elsewhere must be one of the Ray hosts"),
     "an empty worker port range": ({"ray_min_worker_port": 20000, "ray_max_worker_port": 19999},
                                    r"ray_min_worker_port=20000 and ray_max_worker_port=19999"),
     "a mirror set twice": ({"docker_registry_mirrors": ["http://127.0.0.1:5000"],
@@ -158,7 +167,8 @@ def test_every_bad_value_of_a_role_is_refused_naming_it(role, healthy_cluster, t
 # One variable per role in a run of its own (a batch could hide a check that only prints), through the verb that
 # runs the role on its own where there is one.
 ALONE = {role: next(iter(values.items())) for role, values in BAD.items() if role not in ("wsl2", "preflight")}
-VERB_OF = {"docker": "docker", "ray_image": "image", "ray_cluster": "cluster", "ray_monitoring": "monitoring"}
+VERB_OF = {"docker": "docker", "registry_cache": "cache", "ray_image": "image", "ray_cluster": "cluster",
+           "ray_monitoring": "monitoring"}
 
 
 @pytest.mark.parametrize("role", sorted(ALONE))

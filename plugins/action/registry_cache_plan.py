@@ -1,0 +1,159 @@
+"""Action plugin: what the registry_cache role does (plugins/module_utils/registry_cache.py).
+
+On every Ray host: whether the cluster uses the LAN image cache, on which host, at which URL, proxying what. On
+the cache's host it also reads the host once (module registry_cache_info) and plans: the package to install, the
+config and systemd unit that differ, whether to start or restart it, and the offset of its log from which this
+run's pulls are counted. With `report: true` (after the pulls) it reads the log from that offset and says which
+source served which host's pulls.
+"""
+
+import json
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ray_docker.cluster.plugins.module_utils import images, registry_cache
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
+
+INFO_MODULE = "ray_docker.cluster.registry_cache_info"
+NAMES = ("docker_registry_mirrors",)
+SERVICE = "ray-registry-cache"
+UNIT_FILE = f"/etc/systemd/system/{SERVICE}.service"
+PID_FILE = f"/run/{SERVICE}.pid"
+BINARY = "/usr/bin/docker-registry"
+USER = "docker-registry"
+# Below this, the report warns that a full disk makes the cache pass layers on without keeping them.
+LOW_FREE_BYTES = 2 * 2**30
+
+
+def unit_text(config_file, log_file):
+    return "\n".join([
+        "# Written by the registry_cache role (ray-docker): the Ray cluster's LAN image cache.",
+        "[Unit]",
+        "Description=LAN image cache of the Ray cluster (pull-through registry)",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        f"User={USER}",
+        f"ExecStart={BINARY} serve {config_file}",
+        "Restart=on-failure",
+        "RestartSec=5",
+        f"StandardOutput=append:{log_file}",
+        "StandardError=inherit",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ])
+
+
+def config_text(document):
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _json_or_empty(text):
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False  # only the read of the cache's host connects (_execute_module)
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _, args = self.validate_argument_spec(argument_spec={"report": {"type": "bool", "default": False},
+                                                             "log_offset": {"type": "int", "default": -1},
+                                                             "down": {"type": "bool", "default": False}})
+        with role_settings.refusals_fail(task_vars):
+            ctx = cluster_context.build(self, task_vars, roles=("ray", "registry_cache", "ray_image", "ray_monitoring"),
+                                        names=NAMES)
+        state = self.state(ctx)
+        if args["down"]:  # the host it is configured for, in use or not
+            state["runs_here"] = ctx.host == registry_cache.cache_host(ctx.settings, ctx.head_host)
+        result.update(changed=False, **state)
+        if not state["runs_here"]:
+            return result
+        settings = ctx.settings
+        paths = {"config_file": f"{settings['registry_cache_config_dir']}/config.yml",
+                 "log_file": f"{settings['registry_cache_log_dir']}/registry-cache.log", "unit_file": UNIT_FILE,
+                 "service": SERVICE, "pid_file": PID_FILE, "binary": BINARY, "user": USER}
+        pulled = self.pulled(ctx, task_vars) if args["report"] else {}
+        if args["report"] and not pulled:
+            return dict(result, sources={}, lines=[], degraded=[], store_errors=[])
+        info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars, module_args={
+            "port": settings["registry_cache_port"], "upstream": state["upstream"], "binary": BINARY,
+            "config_file": paths["config_file"], "unit_file": UNIT_FILE, "service": SERVICE, "pid_file": PID_FILE,
+            "data_dir": settings["registry_cache_data_dir"], "log_file": paths["log_file"],
+            "log_offset": args["log_offset"] if args["report"] else -1})
+        if info.get("failed"):
+            raise AnsibleActionFail(f"Cannot read the LAN image cache's host {ctx.host}: {info.get('msg')}", result=info)
+        if args["report"]:
+            return dict(result, **self.report(state, info, pulled))
+        result.update(paths, systemd=info["systemd"], unit_exists=bool(info["unit"]), running=info["running"])
+        if args["down"]:
+            return result
+        mode = registry_cache.mode_for(info["upstream_answers"], info["has_data"])
+        config = config_text(registry_cache.config(settings, mode, state["upstream"]))
+        unit = unit_text(paths["config_file"], paths["log_file"]) if info["systemd"] else ""
+        changed_files = info["config"] != config or (info["systemd"] and info["unit"] != unit)
+        result.update(
+            warm_images=self.images_to_pull(ctx, task_vars), warm_timeout=settings["ray_image_pull_timeout"], mode=mode, config=config, unit=unit, install_needed=not info["installed"], answers=info["answers"],
+            upstream_answers=info["upstream_answers"], has_data=info["has_data"], free_bytes=info["free_bytes"],
+            log_offset=info["log_size"], files_changed=changed_files, start_needed=not info["running"],
+            restart_needed=info["running"] and (changed_files or not info["answers"]))
+        result["has_work"] = bool(result["install_needed"] or not info["folders_ready"] or changed_files
+                                  or result["start_needed"] or result["restart_needed"])
+        return result
+
+    @staticmethod
+    def state(ctx):
+        settings = ctx.settings
+        on = registry_cache.active(settings, ctx.head_hosts, ctx.worker_hosts)
+        host = registry_cache.cache_host(settings, ctx.head_host) if on else ""
+        address = settings.get("registry_cache_address") or (ctx.node_address(host) if host else "")
+        return {"active": on, "host": host, "port": settings["registry_cache_port"],
+                "url": registry_cache.cache_url(address, settings["registry_cache_port"]) if on else "",
+                "upstream": registry_cache.upstream(settings) if on else "", "runs_here": on and ctx.host == host}
+
+    @staticmethod
+    def images_to_pull(ctx, task_vars):
+        """The Docker Hub images any Ray host of this run lacks (from each host's snapshot), to fill the cache with
+        before the pulls; every image of every host when a host has no snapshot (or the pull policy is always)."""
+        hostvars = task_vars.get("hostvars") or {}
+        names = set()
+        for host in ctx.ray_hosts:
+            if host in ctx.unreachable:
+                continue
+            engine = role_settings.host_facts(hostvars, host, "ray_engine")
+            wanted = images.wanted(ctx.settings, host, ctx.head_host, ctx.monitoring_host)
+            plan = images.plan(wanted, engine.get("images") if engine.get("engine_answers") else None,
+                               ctx.settings["ray_image_pull_policy"])
+            names |= {image["name"] for image in plan["to_pull"] if registry_cache.is_hub_image(image["name"])}
+        return sorted(names)
+
+    @staticmethod
+    def pulled(ctx, task_vars):
+        """{host: {address, images}} of the images each Ray host pulled in this run (role ray_image)."""
+        hostvars = task_vars.get("hostvars") or {}
+        pulled = {}
+        for host in ctx.ray_hosts:
+            names = (role_settings.host_value(hostvars, host, "ray_image_judged", {}) or {}).get("pulled_now") or []
+            if names:
+                pulled[host] = {"address": ctx.node_address(host), "images": names}
+        return pulled
+
+    @staticmethod
+    def report(state, info, pulled):
+        """Which source served which host's pulls of this run, from the cache's log since the run's offset."""
+        outcome = registry_cache.sources(pulled, info["requests"])
+        state = dict(state, running=info["running"] and info["answers"],
+                     mode=registry_cache.MODE_PROXY if "proxy" in _json_or_empty(info["config"]) else registry_cache.MODE_OFFLINE)
+        lines, degraded = registry_cache.report_lines(state, outcome, info["store_errors"], info["free_bytes"],
+                                                      LOW_FREE_BYTES)
+        return {"sources": outcome, "lines": lines, "degraded": degraded, "store_errors": info["store_errors"]}
