@@ -58,7 +58,7 @@ class ActionModule(ActionBase):
                 notes.append(message)
                 unavailable.append(image["role"])
         result.update(changed=False, judged=len(last), unavailable=unavailable, notes=notes,
-                      pulled_now=[name for name, outcome in last.items() if outcome.get("ok") and outcome.get("changed")])
+                      pulled_now=[name for name, outcome in last.items() if outcome.get("ok")])
         engine = (task_vars.get("ansible_facts") or {}).get("ray_engine")
         ids = {name: {"Id": outcome["id"]} for name, outcome in last.items() if outcome.get("ok") and outcome.get("id")}
         if engine is not None and ids:

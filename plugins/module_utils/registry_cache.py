@@ -100,7 +100,7 @@ def config(settings, mode, upstream_url):
                "delete": {"enabled": False}}
     document = {
         "version": "0.1",
-        "log": {"level": "info", "accesslog": {"disabled": False}, "fields": {"service": "ray-registry-cache"}},
+        "log": {"level": "warn", "accesslog": {"disabled": False}, "fields": {"service": "ray-registry-cache"}},
         "storage": storage,
         "http": {"addr": f":{int(settings['registry_cache_port'])}", "headers": {"X-Content-Type-Options": ["nosniff"]}},
         "health": {"storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}},
@@ -120,17 +120,19 @@ def mode_for(upstream_answers, has_data):
 
 def read_access_log(text):
     """(requests, store_errors) of a piece of the cache's log: {client: {repository: {"manifests": n, "blobs": n,
-    "bytes": n}}} for the answered GETs, and the reasons of the blobs it could not keep."""
+    "bytes": n}}} for the manifests (GET or HEAD) and blobs (GET) it answered, and the reasons of the blobs it could
+    not keep."""
     requests, errors = {}, []
     for line in (text or "").splitlines():
         match = ACCESS_LINE.match(line)
         if match:
-            if match["method"] != "GET" or match["status"] not in ("200", "307"):
+            if match["status"] not in ("200", "307"):
                 continue
             path = match["path"]
             for kind in ("manifests", "blobs"):
                 marker = f"/{kind}/"
-                if marker in path:
+                # an engine that has the layers asks for a tag with HEAD only; a HEAD of a blob moves nothing
+                if marker in path and (match["method"] == "GET" or kind == "manifests"):
                     repository = path.split(marker, 1)[0]
                     entry = requests.setdefault(match["client"], {}).setdefault(
                         repository, {"manifests": 0, "blobs": 0, "bytes": 0})

@@ -169,12 +169,26 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
     # all workers at once, by the engines' own clocks to the nanosecond: created by the same task on both hosts
     # (one host after the other, the second would wait out the first's whole docker_container run, over a second)
     assert abs(created["raylab-host-1"] - created["raylab-host-2"]) < 0.5, created
-    # the pulls ran in parallel: every host asked the mirror for the image's layers within the same few
+    # The LAN image cache on the head's host: the only host that fetched layers from the upstream mirror, each layer
+    # of each repository once (distribution also starts a pass-on copy, which the role cuts off after a few MB)
+    head_ip = address(fresh_hosts, HEAD)
+    fetches = upstream_blob_fetches(deployed.started)
+    assert fetches and {client for client, _, _ in fetches} == {head_ip}, sorted(fetches)
+    for key, sizes in fetches.items():
+        assert sum(sizes) < max(sizes) + 16 * 2**20, f"more than one copy of {key} crossed the upstream link: {sizes}"
+    # then the pulls ran in parallel: every host asked the cache for the image's layers within the same few
     # seconds (the log has whole seconds and stamps each request as it arrives; one host after the other,
-    # each would wait for the previous host's whole pull, several seconds of 635 MB through the mirror)
-    pulls = pull_intervals({host: address(fresh_hosts, host) for host in hosts_of(fresh_hosts)}, deployed.started)
+    # each would wait for the previous host's whole pull, several seconds of 635 MB through the cache)
+    pulls = pull_intervals({host: address(fresh_hosts, host) for host in hosts_of(fresh_hosts)}, deployed.started,
+                           lab.host_exec(HEAD, "cat", CACHE_LOG).stdout)
     starts = [start for start, _ in pulls.values()]
     assert len(pulls) == 3 and (max(starts) - min(starts)).total_seconds() <= 3, pulls
+    cache_url = f"http://{head_ip}:5050"
+    assert [line for line in deployed.summary["image_cache"] if f"from the LAN image cache {cache_url}" in line] == \
+        [f"{host} pulled {', '.join(images)} from the LAN image cache {cache_url} on {HEAD}" for host, images in
+         [(HEAD, [f"{lab.pinned_image()[0]}:{lab.pinned_image()[1]}", "redis:7.0.15", "prom/prometheus:v2.53.3"]),
+          ("raylab-host-1", [f"{lab.pinned_image()[0]}:{lab.pinned_image()[1]}"]),
+          ("raylab-host-2", [f"{lab.pinned_image()[0]}:{lab.pinned_image()[1]}"])]]
     for host in hosts_of(fresh_hosts):
         # one node per host keeps the whole host: all its CPUs, all its RAM but the host's reserve
         container = "ray-head" if host == HEAD else "ray-worker-1"
@@ -190,8 +204,8 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
             assert password.stdout.split() == ["600", "1000", "100"], "the GCS store's password: the head's user only"
         else:
             assert password.returncode != 0, f"the GCS store's password is on {host}, which has no use for it"
-        mirrors = lab.host_exec(host, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout
-        assert load_mirror(fresh_hosts) in mirrors, host
+        mirrors = json.loads(lab.host_exec(host, "docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout)
+        assert mirrors == [cache_url + "/", load_mirror(fresh_hosts) + "/"], (host, mirrors)
     # host networking: Redis answers on the head host's loopback only, never on its LAN address
     with pytest.raises(OSError):
         socket.create_connection((address(fresh_hosts, HEAD), 6390), timeout=3).close()
@@ -199,11 +213,23 @@ def test_site_on_three_hosts_puts_one_node_on_each_host_ip(fresh_hosts, deployed
                          check=False).returncode == 0, "and it does answer there"
 
 
-def pull_intervals(addresses, since):
-    """{host: (first, last)} time of its requests for the Ray image's blobs since `since`, from the mirror's
+CACHE_LOG = "/var/log/ray-docker/registry-cache.log"
+ACCESS = re.compile(r'^(\S+) - - \[([^ ]+) [^\]]+\] "GET /v2/(\S+)/blobs/(\S+) HTTP[^"]*" 200 (\d+)', re.MULTILINE)
+
+
+def upstream_blob_fetches(since):
+    """{(client, repository, digest): [bytes of each answered GET]} of the lab mirror's blobs since `since`."""
+    fetches = {}
+    for client, stamp, repository, digest, size in ACCESS.findall((lab.cache_dir() / "registry.log").read_text(errors="ignore")):
+        if datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S") >= since:
+            fetches.setdefault((client, repository, digest), []).append(int(size))
+    return fetches
+
+
+def pull_intervals(addresses, since, log):
+    """{host: (first, last)} time of its requests for the Ray image's blobs since `since`, from a registry's
     access log."""
     repository, _, _ = lab.pinned_image()
-    log = (lab.cache_dir() / "registry.log").read_text(errors="ignore")
     intervals = {}
     for host, ip in addresses.items():
         times = [datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S")
@@ -287,6 +313,82 @@ def test_monitoring_moves_to_another_ray_host_and_back(fresh_hosts, deployed):
         back = run_runner("site", "-i", str(inventory))
         assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
     assert running_prometheus(HEAD) and not running_prometheus(moved_to)
+
+
+def cache_config():
+    return json.loads(lab.host_exec(HEAD, "cat", "/etc/ray-docker/registry-cache/config.yml").stdout)
+
+
+def test_the_lan_cache_down_its_upstream_away_or_its_disk_full_loses_no_pull(fresh_hosts, deployed):
+    """Faults of the LAN image cache (on the head's host). Pulls use a second tag of the Ray image (its layers are on
+    every host already, so only the tag is asked for) and images a host does not have yet."""
+    inventory = lab.ensure_hosts(4)
+    ready = run_runner("site", "-i", str(inventory))  # a no-op after the tests above
+    assert ready.rc == 0, ready.stderr[-3000:]
+    hosts = hosts_of(inventory)
+    repository, tag, _ = lab.pinned_image()
+    alias = f"{repository}:{tag.replace('2.60.0', '2.60.1', 1)}"
+    lab.tag_in_mirror(repository, tag, alias.split(":", 1)[1])
+    newer = ("-e", "ray_version=2.60.1")  # the image step alone pulls it; no container changes
+
+    def untag():
+        for host in hosts:
+            lab.host_exec(host, "docker", "rmi", alias, check=False)
+
+    # warm: every host's pull of a new tag is served by the cache
+    untag()
+    served = run_runner("image", "-i", str(inventory), *newer)
+    assert served.rc == 0, served.stderr[-3000:]
+    lines = "\n".join(served.summary["image_cache"])
+    assert all(f"{host} pulled {alias} from the LAN image cache" in lines for host in hosts), lines
+
+    # the upstream away: the warm cache still serves the tag (from its own copy) and every layer it holds; restarted
+    # meanwhile, it serves them read-only; with the upstream back, it proxies again
+    lab.stop_registry(lab.cache_dir())
+    try:
+        lab.host_exec("raylab-host-3", "docker", "rmi", alias)
+        lab.host_exec("raylab-host-3", "docker", "pull", alias)
+        lab.host_exec("raylab-host-2", "docker", "pull", "redis:7.0.15")  # never on this host: every layer from the cache
+        offline = run_runner("cache", "-i", str(inventory))
+        assert offline.rc == 0, offline.stderr[-3000:]
+        config = cache_config()
+        assert "proxy" not in config and config["storage"]["maintenance"] == {"readonly": {"enabled": True}}
+        lab.host_exec("raylab-host-1", "docker", "pull", "redis:7.0.15")
+    finally:
+        lab.ensure_registry(lab.cache_dir())
+    online = run_runner("cache", "-i", str(inventory))
+    assert online.rc == 0 and cache_config()["proxy"] == {"remoteurl": load_mirror(inventory)}, online.stderr[-3000:]
+
+    # the cache down: the pulls go past it to the next mirror, the run ends degraded naming every host, and the
+    # next site starts it again
+    lab.host_exec(HEAD, "pkill", "-f", "docker-registry serve")
+    untag()
+    past = run_runner("image", "-i", str(inventory), *newer)
+    assert past.rc == 3, past.stderr[-3000:]
+    [note] = [note for note in past.summary["degraded"] if "did not serve every pull (it did not run)" in note]
+    assert all(f"{host}: {alias}" in note for host in hosts), note
+    healed = run_runner("site", "-i", str(inventory))
+    assert healed.rc == 0 and healed.summary["check"]["passed"], healed.stderr[-3000:]
+    assert lab.host_exec(HEAD, "pgrep", "-f", "docker-registry serve", check=False).returncode == 0
+
+    # its disk full: it passes the layers on without keeping them; the pull succeeds and the run says why
+    uid = lab.host_exec(HEAD, "id", "-u", "docker-registry").stdout.strip()
+    lab.host_exec(HEAD, "mount", "-t", "tmpfs", "-o", f"size=1m,uid={uid},mode=0750", "tmpfs",
+                  "/var/lib/ray-docker/registry-cache")
+    try:
+        full = run_runner("image", "-i", str(inventory), "-e", "ray_monitoring_host=raylab-host-3")
+        assert full.rc == 3, full.stderr[-3000:]
+        assert lab.host_exec("raylab-host-3", "docker", "image", "inspect", "prom/prometheus:v2.53.3",
+                             check=False).returncode == 0, "the pull went through"
+        assert any("could not keep" in note and "no space left on device" in note for note in full.summary["degraded"]), \
+            full.summary["degraded"]
+    finally:
+        lab.host_exec(HEAD, "pkill", "-f", "docker-registry serve", check=False)  # it holds files in the small disk
+        lab.host_exec(HEAD, "umount", "/var/lib/ray-docker/registry-cache")
+        lab.host_exec("raylab-host-3", "docker", "rmi", "prom/prometheus:v2.53.3", check=False)
+    untag()
+    back = run_runner("cache", "-i", str(inventory))
+    assert back.rc == 0 and back.summary["changed"] > 0, back.stderr[-3000:]
 
 
 def test_a_variable_of_one_node_recreates_only_that_container(fresh_hosts, deployed, tmp_path):

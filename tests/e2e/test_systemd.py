@@ -89,3 +89,36 @@ def test_a_config_dockerd_cannot_start_with_is_rolled_back_under_systemd(deploye
     assert systemctl("is-active", "docker.service") == "active"
     healed = run_runner("site", "-i", inventory)
     assert healed.rc == 0 and healed.summary["check"]["passed"], healed.stderr[-3000:]
+
+
+def cache_pid():
+    return systemctl("show", "--property", "MainPID", "--value", "ray-registry-cache.service")
+
+
+def test_the_lan_cache_runs_under_systemd_restarts_on_a_change_and_is_purged_only_when_asked(deployed, inventory):
+    """The cache asked for on this one host (registry_cache_min_hosts=1): a unit of its own, enabled, running as the
+    package's user; the package's own registry (port 5000, pushes allowed) stopped and disabled."""
+    one = ("-e", "registry_cache_min_hosts=1")
+    result = run_runner("cache", "-i", inventory, *one)
+    assert result.rc == 0, result.stderr[-3000:]
+    assert systemctl("is-active", "ray-registry-cache.service") == "active"
+    assert systemctl("is-enabled", "ray-registry-cache.service") == "enabled", "it comes back after a reboot"
+    assert systemctl("show", "--property", "User", "--value", "ray-registry-cache.service") == "docker-registry"
+    assert systemctl("is-active", "docker-registry.service") != "active"
+    assert systemctl("is-enabled", "docker-registry.service") == "disabled"
+    pid = cache_pid()
+    again = run_runner("cache", "-i", inventory, *one)
+    assert again.rc == 0 and again.summary["changed"] == 0 and cache_pid() == pid, again.stderr[-3000:]
+    moved = run_runner("cache", "-i", inventory, *one, "-e", "registry_cache_port=5051")
+    assert moved.rc == 0 and cache_pid() != pid, "a config change restarts it"
+    assert lab.host_exec(HOST, "python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5051/v2/')",
+                         check=False).returncode == 0, "and waits until it answers there"
+    kept = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_port=5051")
+    assert kept.rc == 0 and systemctl("is-active", "ray-registry-cache.service") == "active", "down keeps the cache"
+    purged = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_purge=true")
+    assert purged.rc == 0, purged.stderr[-3000:]
+    assert systemctl("is-active", "ray-registry-cache.service") != "active"
+    assert lab.host_exec(HOST, "ls", "/var/lib/ray-docker/registry-cache", "/etc/systemd/system/ray-registry-cache.service",
+                         check=False).returncode != 0, "its unit and layers are gone"
+    healed = run_runner("site", "-i", inventory)
+    assert healed.rc == 0 and healed.summary["check"]["passed"], healed.stderr[-3000:]

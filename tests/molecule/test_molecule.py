@@ -23,7 +23,7 @@ from tests import lab
 pytestmark = pytest.mark.molecule
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ["docker", "ray_image", "ray_cluster", "ray_check", "ray_monitoring", "cluster", "wsl_distro"]
+SCENARIOS = ["docker", "registry_cache", "ray_image", "ray_cluster", "ray_check", "ray_monitoring", "cluster", "wsl_distro"]
 TIMEOUT = 1800  # seconds per scenario; they take 2-5 minutes here
 TAIL_LINES = 80
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

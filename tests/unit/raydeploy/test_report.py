@@ -90,3 +90,15 @@ def test_a_run_that_never_reached_a_host_is_failed_even_with_ansibles_unreachabl
     assert summary["status"] == "failed"
     unreachable = report.summarize({"dark": {"w": 1}, "ok": {"h": 3}}, {"ray_skipped_hosts": ["w"]}, progress, 4, "failed")
     assert unreachable["status"] == "degraded"
+
+
+def test_the_lan_caches_lines_are_in_the_summary_and_the_recap_and_a_pull_past_it_is_degraded():
+    progress = report.Progress(stream=io.StringIO())
+    data = {"registry_cache_lines": ["h1 pulled redis:7.0.15 from the LAN image cache http://10.0.0.2:5050 on h0"],
+            "ray_degraded": ["the LAN image cache http://10.0.0.2:5050 on h0 did not serve every pull (it did not run)"]}
+    summary = report.summarize({"ok": {"h0": 5}}, data, progress, 0, "successful")
+    assert summary["status"] == "degraded" and summary["image_cache"] == data["registry_cache_lines"]
+    out = io.StringIO()
+    report.print_recap(summary, out)
+    assert "  IMAGES h1 pulled redis:7.0.15 from the LAN image cache" in out.getvalue()
+    assert "  DEGRADED the LAN image cache" in out.getvalue()
