@@ -123,14 +123,15 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def images_to_pull(ctx, task_vars):
-        """The Docker Hub images any Ray host of this run lacks (from each host's snapshot), to fill the cache with
-        before the pulls; every image of every host when a host has no snapshot (or the pull policy is always)."""
+        """The Docker Hub images any Ray host of this run lacks, from each host's snapshot (the preflight's read: every
+        image a host runs when its engine did not answer then, or with the pull policy always), to fill the cache with
+        before the pulls. A host without a snapshot (the role used on its own) adds nothing: what it lacks is unknown."""
         hostvars = task_vars.get("hostvars") or {}
         names = set()
         for host in ctx.ray_hosts:
-            if host in ctx.unreachable:
-                continue
             engine = role_settings.host_facts(hostvars, host, "ray_engine")
+            if host in ctx.unreachable or not engine:
+                continue
             wanted = images.wanted(ctx.settings, host, ctx.head_host, ctx.monitoring_host)
             plan = images.plan(wanted, engine.get("images") if engine.get("engine_answers") else None,
                                ctx.settings["ray_image_pull_policy"])

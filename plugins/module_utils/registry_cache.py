@@ -76,6 +76,22 @@ def engine_mirrors(url, wanted, current, port):
     return ([first] if first else []) + [str(entry) for entry in rest if entry != first]
 
 
+def blobs_to_ask(missing, asked, now, stall_seconds):
+    """Which blobs to ask the cache for now, to fill it: `missing` [(repository, digest)] not kept yet, `asked`
+    {(repository, digest): when it was last asked for}.
+
+    distribution keeps one fetch in flight per digest, whichever repository asked first; a second repository asking
+    meanwhile is passed the blob without keeping it. So a digest shared by two repositories is asked for by the second
+    once the first has it. A blob asked for `stall_seconds` ago and still not kept is asked for again."""
+    in_flight = {digest for repository, digest in missing if now - asked.get((repository, digest), now - stall_seconds) < stall_seconds}
+    chosen = []
+    for repository, digest in missing:
+        if digest not in in_flight:
+            chosen.append((repository, digest))
+            in_flight.add(digest)
+    return chosen
+
+
 def is_hub_image(name):
     """Whether `docker pull name` goes to Docker Hub (and so through registry-mirrors): a first path component
     with a dot or a port, or `localhost`, names another registry."""

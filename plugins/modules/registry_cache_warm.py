@@ -74,6 +74,8 @@ MANIFEST_TYPES = ", ".join([
     "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json",
 ])
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
+# A blob asked for this long ago and still not kept is asked for again (its fetch was lost).
+STALL_SECONDS = 120
 
 
 class CacheError(Exception):
@@ -174,29 +176,40 @@ def main():
         module.exit_json(changed=False, images={name: {"blobs": 0, "fetched": 0, "error": ""} for name in params["images"]},
                          seconds=0.0)
     offset = log_size(params["log_file"])
+    wanted = []  # (image, repository, digest) the cache lacks
     for name in params["images"]:
         repository, reference = reference_of(name)
         entry = report[name] = {"blobs": 0, "fetched": 0, "error": ""}
         try:
             digests = blobs_of(params["port"], repository, reference)
-            entry["blobs"] = len(digests)
-            for digest in digests:
-                if not stored(params["data_dir"], repository, digest):
-                    start_and_hang_up(params["port"], f"/v2/{repository}/blobs/{digest}")
-                    entry["fetched"] += 1
-                    waiting.append((name, repository, digest))
         except CacheError as exc:
             entry["error"] = str(exc)
-    while waiting and time.monotonic() - started < params["timeout"]:
-        waiting = [item for item in waiting if not stored(params["data_dir"], item[1], item[2])]
-        errors = store_errors_since(params["log_file"], offset) if waiting else []
+            continue
+        entry["blobs"] = len(digests)
+        wanted += [(name, repository, digest) for digest in digests if not stored(params["data_dir"], repository, digest)]
+    asked = {}  # (repository, digest) -> when it was last asked for
+    while wanted and time.monotonic() - started < params["timeout"]:
+        wanted = [item for item in wanted if not stored(params["data_dir"], item[1], item[2])]
+        errors = store_errors_since(params["log_file"], offset) if wanted else []
         if errors:  # it passes blobs on without keeping them: the engines' pulls go through it all the same
-            for name, _, _ in waiting:
+            for name, _, _ in wanted:
                 report[name]["error"] = report[name]["error"] or f"the cache could not keep a blob: {errors[-1]}"
-            waiting = []
-        if waiting:
+            break
+        now = time.monotonic()
+        names = {(repository, digest): name for name, repository, digest in wanted}
+        for key in registry_cache.blobs_to_ask([(repository, digest) for _, repository, digest in wanted], asked, now,
+                                               STALL_SECONDS):
+            try:
+                start_and_hang_up(params["port"], f"/v2/{key[0]}/blobs/{key[1]}")
+            except CacheError as exc:
+                report[names[key]]["error"] = report[names[key]]["error"] or str(exc)
+                continue
+            report[names[key]]["fetched"] += key not in asked
+            asked[key] = now
+        wanted = [item for item in wanted if not report[item[0]]["error"]]
+        if wanted:
             time.sleep(0.5)
-    for name, _, digest in waiting:
+    for name, _, digest in wanted:
         report[name]["error"] = report[name]["error"] or f"the cache had not stored {digest} after {params['timeout']} s"
     module.exit_json(changed=any(entry["fetched"] for entry in report.values()), images=report,
                      seconds=round(time.monotonic() - started, 1))

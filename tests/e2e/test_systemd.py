@@ -118,7 +118,6 @@ def test_the_lan_cache_runs_under_systemd_restarts_on_a_change_and_is_purged_onl
     purged = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_purge=true")
     assert purged.rc == 0, purged.stderr[-3000:]
     assert systemctl("is-active", "ray-registry-cache.service") != "active"
-    assert lab.host_exec(HOST, "ls", "/var/lib/ray-docker/registry-cache", "/etc/systemd/system/ray-registry-cache.service",
-                         check=False).returncode != 0, "its unit and layers are gone"
-    healed = run_runner("site", "-i", inventory)
-    assert healed.rc == 0 and healed.summary["check"]["passed"], healed.stderr[-3000:]
+    for path in ("/var/lib/ray-docker/registry-cache", "/etc/systemd/system/ray-registry-cache.service"):
+        assert lab.host_exec(HOST, "test", "-e", path, check=False).returncode != 0, f"{path} is still there"
+    # the last test of this module: the lab host is removed after it, so the cluster is not deployed again

@@ -132,3 +132,15 @@ def test_a_cache_that_could_not_keep_layers_or_ran_offline_is_reported():
     lines, degraded = registry_cache.report_lines(dict(state, mode="proxy", running=True),
                                                   {"served": {}, "past": {}, "other_registry": {}}, [], 5 * 2**20, 2**30)
     assert degraded == [] and "has 5 MiB free" in lines[0]
+
+
+def test_the_fill_asks_for_a_shared_layer_once_at_a_time_and_again_when_it_stalled():
+    missing = [("rayproject/ray", "sha256:base"), ("rayproject/ray", "sha256:ray"), ("library/redis", "sha256:base")]
+    # first round: the base layer for one repository only (distribution has one fetch in flight per digest)
+    assert registry_cache.blobs_to_ask(missing, {}, 100.0, 120) == missing[:2]
+    asked = {key: 100.0 for key in missing[:2]}
+    assert registry_cache.blobs_to_ask(missing, asked, 110.0, 120) == []
+    # Ray's copy kept: Redis's is asked for now
+    assert registry_cache.blobs_to_ask(missing[1:], asked, 120.0, 120) == [("library/redis", "sha256:base")]
+    # asked 120 s ago and still not kept: asked again
+    assert registry_cache.blobs_to_ask(missing[:2], asked, 221.0, 120) == missing[:2]
