@@ -13,15 +13,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images, registry_cache
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
 
 INFO_MODULE = "ray_docker.cluster.registry_cache_info"
 NAMES = ("docker_registry_mirrors",)
-SERVICE = "ray-registry-cache"
-UNIT_FILE = f"/etc/systemd/system/{SERVICE}.service"
-PID_FILE = f"/run/{SERVICE}.pid"
-BINARY = "/usr/bin/docker-registry"
-USER = "docker-registry"
 # Below this, the report warns that a full disk makes the cache pass layers on without keeping them.
 LOW_FREE_BYTES = 2 * 2**30
 
@@ -35,8 +30,8 @@ def unit_text(config_file, log_file):
         "After=network-online.target",
         "",
         "[Service]",
-        f"User={USER}",
-        f"ExecStart={BINARY} serve {config_file}",
+        f"User={registry_cache.USER}",
+        f"ExecStart={registry_cache.BINARY} serve {config_file}",
         "Restart=on-failure",
         "RestartSec=5",
         f"StandardOutput=append:{log_file}",
@@ -80,19 +75,12 @@ class ActionModule(ActionBase):
         if not state["runs_here"]:
             return result
         settings = ctx.settings
-        paths = {"config_file": f"{settings['registry_cache_config_dir']}/config.yml",
-                 "log_file": f"{settings['registry_cache_log_dir']}/registry-cache.log", "unit_file": UNIT_FILE,
-                 "service": SERVICE, "pid_file": PID_FILE, "binary": BINARY, "user": USER}
+        query = registry_cache.state_query(settings, state["upstream"])
+        paths = {key: query[key] for key in ("config_file", "log_file", "unit_file", "service", "pid_file", "binary", "user")}
         pulled = self.pulled(ctx, task_vars) if args["report"] else {}
         if args["report"] and not pulled:
             return dict(result, sources={}, lines=[], degraded=[], store_errors=[])
-        info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars, module_args={
-            "port": settings["registry_cache_port"], "upstream": state["upstream"], "binary": BINARY,
-            "config_file": paths["config_file"], "unit_file": UNIT_FILE, "service": SERVICE, "pid_file": PID_FILE,
-            "data_dir": settings["registry_cache_data_dir"], "log_file": paths["log_file"],
-            "log_offset": args["log_offset"] if args["report"] else -1})
-        if info.get("failed"):
-            raise AnsibleActionFail(f"Cannot read the LAN image cache's host {ctx.host}: {info.get('msg')}", result=info)
+        info = self.read(task_vars, query, args["log_offset"] if args["report"] else -1)
         if args["report"]:
             return dict(result, **self.report(state, info, pulled))
         result.update(paths, systemd=info["systemd"], unit_exists=bool(info["unit"]), running=info["running"])
@@ -110,6 +98,18 @@ class ActionModule(ActionBase):
         result["has_work"] = bool(result["install_needed"] or not info["folders_ready"] or changed_files
                                   or result["start_needed"] or result["restart_needed"])
         return result
+
+    def read(self, task_vars, query, log_offset):
+        """The cache's state on its host: the run's snapshot when it holds it and nothing changed the host since (a
+        no-op run reads the host once), else the role's own read."""
+        facts = task_vars.get("ansible_facts") or {}
+        if log_offset < 0 and snapshot.usable(facts) and (facts["ray_engine"].get("registry_cache") or {}).get("query") == query:
+            return facts["ray_engine"]["registry_cache"]["state"]
+        info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars, module_args=dict(query, log_offset=log_offset))
+        if info.get("failed"):
+            raise AnsibleActionFail(f"Cannot read the LAN image cache's host {task_vars.get('inventory_hostname')}: "
+                                    f"{info.get('msg')}", result=info)
+        return info
 
     @staticmethod
     def state(ctx):

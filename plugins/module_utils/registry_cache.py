@@ -13,6 +13,12 @@ import re
 from urllib.parse import urlsplit
 
 DOCKER_HUB = "https://registry-1.docker.io"
+# How the role runs it: the package's executable and unprivileged user, a systemd unit of its own or a pid file.
+SERVICE = "ray-registry-cache"
+UNIT_FILE = f"/etc/systemd/system/{SERVICE}.service"
+PID_FILE = f"/run/{SERVICE}.pid"
+BINARY = "/usr/bin/docker-registry"
+USER = "docker-registry"
 # distribution 2.x in proxy mode cannot start while its upstream does not answer (it asks the upstream for its
 # auth challenge at start-up and panics). A cache whose upstream is down starts as a plain registry over the same
 # storage, read-only: it serves the images it holds, which is what a lab needs while the upstream is away.
@@ -44,6 +50,14 @@ def upstream(settings):
     """What the cache proxies: registry_cache_upstream, else the first upstream mirror, else Docker Hub itself."""
     mirrors = settings.get("docker_registry_mirrors") or []
     return (settings.get("registry_cache_upstream") or (mirrors[0] if mirrors else DOCKER_HUB)).rstrip("/")
+
+
+def state_query(settings, upstream_url):
+    """Where the cache's state is on its host (registry_cache_state.read's query)."""
+    return {"port": settings["registry_cache_port"], "upstream": upstream_url, "binary": BINARY, "user": USER,
+            "config_file": f"{settings['registry_cache_config_dir']}/config.yml", "unit_file": UNIT_FILE,
+            "service": SERVICE, "pid_file": PID_FILE, "data_dir": settings["registry_cache_data_dir"],
+            "log_file": f"{settings['registry_cache_log_dir']}/registry-cache.log"}
 
 
 def cache_url(address, port):

@@ -40,7 +40,13 @@ options:
       - Docker Desktop's daemon.json as this WSL distribution reaches it; V(auto) finds it in the Windows user's
         profile when Docker Desktop's engine answers or its WSL integration is there.
     type: str
-    default: auto"""
+    default: auto
+  registry_cache:
+    description:
+      - On the LAN image cache's host, where its state is (port, upstream, files, service; the action plugin fills it
+        from the registry_cache role's settings), read into C(ray_engine.registry_cache) so that a no-op run reads that
+        host once.
+    type: dict"""
 
 EXAMPLES = r"""
 - name: Take the run's snapshot of this host (what to read comes from the project's settings)
@@ -73,7 +79,7 @@ ansible_facts:
         - engine_answers, engine_error, host_info (ServerVersion, OperatingSystem, RegistryConfig.Mirrors, ...),
           daemon_json and desktop_daemon_json (path, exists, content, encoding), images (name to Id or null),
           networks, volumes, containers (name to Id, ImageID, State, Status, Labels), files (path to exists, mode,
-          uid, gid, sha256), python_requests.
+          uid, gid, sha256), python_requests, and on the LAN image cache's host registry_cache (query and state).
       type: dict
       returned: when O(engine) is true
 """
@@ -86,7 +92,7 @@ import socket
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, wsl
+from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, registry_cache_state, wsl
 
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
 DESKTOP_INTEGRATION = "/mnt/wsl/docker-desktop"
@@ -203,8 +209,11 @@ def host_facts():
     return facts
 
 
-def engine_snapshot(params, facts):
+def engine_snapshot(params, facts, run_command):
     snapshot = {"python_requests": host_state.python_requests(), "files": host_state.read_files(params["files"])}
+    if params["registry_cache"]:
+        snapshot["registry_cache"] = {"query": params["registry_cache"],
+                                      "state": registry_cache_state.read(params["registry_cache"], run_command)}
     if params["daemon_json"]:
         snapshot["daemon_json"] = host_state.read_text(params["daemon_json"])
     try:
@@ -241,6 +250,7 @@ def main():
             "volumes": {"type": "list", "elements": "str", "default": []},
             "container_label": {"type": "str"},
             "files": {"type": "list", "elements": "path", "default": []},
+            "registry_cache": {"type": "dict"},
         },
         supports_check_mode=True,
     )
@@ -248,7 +258,7 @@ def main():
     result = {"ray_host": facts}
     if module.params["engine"]:
         try:
-            result["ray_engine"] = engine_snapshot(module.params, facts)
+            result["ray_engine"] = engine_snapshot(module.params, facts, module.run_command)
         except host_state.EngineError as exc:
             module.fail_json(msg=str(exc))
         except OSError as exc:

@@ -26,6 +26,10 @@ options:
     description: The registry's executable.
     type: path
     default: /usr/bin/docker-registry
+  user:
+    description: The user it runs as (the package's).
+    type: str
+    default: docker-registry
   config_file:
     description: The cache's config.
     type: path
@@ -132,77 +136,8 @@ store_errors:
   returned: always
 """
 
-import os
-import urllib.error
-import urllib.request
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ray_docker.cluster.plugins.module_utils import registry_cache
-
-LOG_READ_LIMIT = 64 * 2**20
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return ""
-
-
-def answers(url, accepted=(200,)):
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=5) as response:
-            return response.status in accepted
-    except urllib.error.HTTPError as exc:
-        return exc.code in accepted
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def pid_running(pid_file, binary):
-    try:
-        pid = int(read_text(pid_file).split()[0])
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return os.path.basename(binary).encode() in handle.read()
-    except (IndexError, ValueError, OSError):
-        return False
-
-
-def free_bytes(path):
-    while path and not os.path.exists(path):
-        path = os.path.dirname(path.rstrip("/")) or "/"
-    stats = os.statvfs(path or "/")
-    return stats.f_bavail * stats.f_frsize
-
-
-def has_data(data_dir):
-    repositories = os.path.join(data_dir, "docker", "registry", "v2", "repositories")
-    try:
-        return any(os.scandir(repositories))
-    except OSError:
-        return False
-
-
-def owned(path, uid, mode=None):
-    try:
-        stats = os.stat(path)
-    except OSError:
-        return False
-    return stats.st_uid == uid and (mode is None or stats.st_mode & 0o7777 == mode)
-
-
-def read_log(path, offset):
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return ""
-    start = offset if 0 <= offset <= size else 0
-    start = max(start, size - LOG_READ_LIMIT)
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        return handle.read().decode("utf-8", errors="replace")
+from ansible_collections.ray_docker.cluster.plugins.module_utils import registry_cache_state
 
 
 def main():
@@ -211,6 +146,7 @@ def main():
             "port": {"type": "int", "required": True},
             "upstream": {"type": "str", "default": ""},
             "binary": {"type": "path", "default": "/usr/bin/docker-registry"},
+            "user": {"type": "str", "default": "docker-registry"},
             "config_file": {"type": "path", "required": True},
             "unit_file": {"type": "path", "required": True},
             "service": {"type": "str", "required": True},
@@ -221,45 +157,9 @@ def main():
         },
         supports_check_mode=True,
     )
-    params = module.params
-    systemd = os.path.isdir("/run/systemd/system")
-    if systemd:
-        rc, _, _ = module.run_command(["systemctl", "is-active", "--quiet", params["service"]])
-        running = rc == 0
-    else:
-        running = pid_running(params["pid_file"], params["binary"])
-    try:
-        import pwd
-
-        uid = pwd.getpwnam("docker-registry").pw_uid
-    except KeyError:
-        uid = None
-    folders_ready = uid is not None and os.path.isdir(os.path.dirname(params["config_file"])) and \
-        owned(params["data_dir"], uid, 0o750) and owned(params["log_file"], uid)
-    requests, store_errors = {}, []
-    if params["log_offset"] >= 0:
-        requests, store_errors = registry_cache.read_access_log(read_log(params["log_file"], params["log_offset"]))
-    try:
-        log_size = os.path.getsize(params["log_file"])
-    except OSError:
-        log_size = 0
-    module.exit_json(
-        changed=False,
-        installed=os.access(params["binary"], os.X_OK),
-        user_exists=uid is not None,
-        folders_ready=folders_ready,
-        systemd=systemd,
-        config=read_text(params["config_file"]),
-        unit=read_text(params["unit_file"]),
-        running=running,
-        answers=answers(f"http://127.0.0.1:{params['port']}/v2/"),
-        upstream_answers=bool(params["upstream"]) and answers(params["upstream"].rstrip("/") + "/v2/", (200, 401)),
-        has_data=has_data(params["data_dir"]),
-        free_bytes=free_bytes(params["data_dir"]),
-        log_size=log_size,
-        requests=requests,
-        store_errors=store_errors,
-    )
+    query = dict(module.params)
+    log_offset = query.pop("log_offset")
+    module.exit_json(changed=False, **registry_cache_state.read(query, module.run_command, log_offset))
 
 
 if __name__ == "__main__":

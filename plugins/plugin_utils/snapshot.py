@@ -10,11 +10,11 @@ A re-run that changes nothing asks each host exactly once.
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
-from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, registry_cache
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 MODULE = "ray_docker.cluster.ray_host_facts"
-ROLES = ("ray", "docker", "ray_image", "ray_cluster", "ray_monitoring")
+ROLES = ("ray", "docker", "registry_cache", "ray_image", "ray_cluster", "ray_monitoring")
 
 
 def cluster_files(ctx):
@@ -37,6 +37,15 @@ def monitoring_dirs(ctx):
     return (f"{ctx.host_config_dir}/prometheus", f"{ctx.host_config_dir}/grafana")
 
 
+def registry_cache_query(ctx):
+    """On the LAN image cache's host, where its state is (the registry_cache role compares it); else None."""
+    settings = ctx.settings
+    if not registry_cache.active(settings, ctx.head_hosts, ctx.worker_hosts) or \
+            ctx.host != registry_cache.cache_host(settings, ctx.head_host):
+        return None
+    return registry_cache.state_query(settings, registry_cache.upstream(settings))
+
+
 def query(ctx):
     """The module's options for everything the roles will compare on this host."""
     settings = ctx.settings
@@ -56,6 +65,7 @@ def query(ctx):
         "volumes": [f"{ctx.cluster_name}-gcs-redis"] if ctx.host == ctx.head_host else [],
         "container_label": f"ray-docker.cluster={ctx.cluster_name}",
         "files": files,
+        "registry_cache": registry_cache_query(ctx),
     }
 
 

@@ -274,8 +274,13 @@ def prometheus_targets(inventory, host=HEAD):
 def test_a_fourth_host_joins_and_nothing_else_restarts(fresh_hosts, deployed):
     before = all_ray_containers(hosts_of(fresh_hosts))
     inventory = lab.ensure_hosts(4)
+    started = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     result = run_runner("site", "-i", str(inventory))
     assert result.rc == 0, result.stderr[-3000:]
+    # its image came from the LAN cache, which had every layer: nothing crossed the upstream link
+    assert upstream_blob_fetches(started) == {}
+    assert f"raylab-host-3 pulled {':'.join(lab.pinned_image()[:2])} from the LAN image cache" in \
+        "\n".join(result.summary["image_cache"])
     assert result.summary["check"]["nodes_alive"] == 4 and result.summary["check"]["passed"]
     assert {host: ray_containers(host) for host in before} == before, "Prometheus too: it reloaded its targets"
     assert result.summary["hosts"]["raylab-host-3"]["changed"] > 0
