@@ -171,7 +171,7 @@ def main():
     )
     params = module.params
     started = time.monotonic()
-    report, waiting = {}, []
+    report = {}
     if module.check_mode:
         module.exit_json(changed=False, images={name: {"blobs": 0, "fetched": 0, "error": ""} for name in params["images"]},
                          seconds=0.0)
