@@ -141,6 +141,9 @@ def test_check_mode_on_fresh_hosts_reports_changes_and_changes_nothing(fresh_hos
     assert "+++ after: /etc/docker/daemon.json" in result.stderr
     assert {host: host_state(host) for host in before} == before
     assert all(ray_containers(host) is None for host in before), "check mode started no engine"
+    # the LAN image cache would be installed on the head's host, and is not
+    assert re.search(rf"changed\s+{HEAD}\s+Say the package a real run installs", result.stderr), result.stderr[-3000:]
+    assert lab.host_exec(HEAD, "test", "-e", "/usr/bin/docker-registry", check=False).returncode != 0
 
 
 @pytest.fixture(scope="module")
