@@ -91,10 +91,11 @@ class ActionModule(ActionBase):
         unit = unit_text(paths["config_file"], paths["log_file"]) if info["systemd"] else ""
         changed_files = info["config"] != config or (info["systemd"] and info["unit"] != unit)
         result.update(
-            warm_images=self.images_to_pull(ctx, task_vars), warm_timeout=settings["ray_image_pull_timeout"], mode=mode, config=config, unit=unit, install_needed=not info["installed"], answers=info["answers"],
+            mode=mode, config=config, unit=unit, install_needed=not info["installed"], answers=info["answers"],
             upstream_answers=info["upstream_answers"], has_data=info["has_data"], free_bytes=info["free_bytes"],
             log_offset=info["log_size"], files_changed=changed_files, start_needed=not info["running"],
-            restart_needed=info["running"] and (changed_files or not info["answers"]))
+            restart_needed=info["running"] and (changed_files or not info["answers"]),
+            warm_images=self.images_to_pull(ctx, task_vars), warm_timeout=settings["ray_image_pull_timeout"])
         result["has_work"] = bool(result["install_needed"] or not info["folders_ready"] or changed_files
                                   or result["start_needed"] or result["restart_needed"])
         return result
@@ -103,9 +104,11 @@ class ActionModule(ActionBase):
         """The cache's state on its host: the run's snapshot when it holds it and nothing changed the host since (a
         no-op run reads the host once), else the role's own read."""
         facts = task_vars.get("ansible_facts") or {}
-        if log_offset < 0 and snapshot.usable(facts) and (facts["ray_engine"].get("registry_cache") or {}).get("query") == query:
-            return facts["ray_engine"]["registry_cache"]["state"]
-        info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars, module_args=dict(query, log_offset=log_offset))
+        held = (facts.get("ray_engine") or {}).get("registry_cache") or {}
+        if log_offset < 0 and snapshot.usable(facts) and held.get("query") == query:
+            return held["state"]
+        info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars,
+                                    module_args=dict(query, log_offset=log_offset))
         if info.get("failed"):
             raise AnsibleActionFail(f"Cannot read the LAN image cache's host {task_vars.get('inventory_hostname')}: "
                                     f"{info.get('msg')}", result=info)

@@ -97,7 +97,8 @@ def blobs_to_ask(missing, asked, now, stall_seconds):
     distribution keeps one fetch in flight per digest, whichever repository asked first; a second repository asking
     meanwhile is passed the blob without keeping it. So a digest shared by two repositories is asked for by the second
     once the first has it. A blob asked for `stall_seconds` ago and still not kept is asked for again."""
-    in_flight = {digest for repository, digest in missing if now - asked.get((repository, digest), now - stall_seconds) < stall_seconds}
+    in_flight = {digest for repository, digest in missing
+                 if now - asked.get((repository, digest), now - stall_seconds) < stall_seconds}
     chosen = []
     for repository, digest in missing:
         if digest not in in_flight:
