@@ -100,11 +100,9 @@ class ActionModule(ActionBase):
         with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars, roles=("registry_cache",), names=NAMES)
         cache = ctx.settings
-        if not registry_cache.active(cache, ctx.head_hosts, ctx.worker_hosts):
+        host, url = registry_cache.location(cache, ctx.head_hosts, ctx.worker_hosts, ctx.head_host, ctx.node_address)
+        if not host:
             return settings["docker_registry_mirrors"]
-        host = registry_cache.cache_host(cache, ctx.head_host)
-        url = registry_cache.cache_url(cache.get("registry_cache_address") or ctx.node_address(host),
-                                       cache["registry_cache_port"])
         try:
             current = docker_daemon.parse(content or "", "daemon.json").get("registry-mirrors") or []
         except docker_daemon.DaemonJsonError:

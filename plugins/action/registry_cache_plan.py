@@ -117,12 +117,9 @@ class ActionModule(ActionBase):
     @staticmethod
     def state(ctx):
         settings = ctx.settings
-        on = registry_cache.active(settings, ctx.head_hosts, ctx.worker_hosts)
-        host = registry_cache.cache_host(settings, ctx.head_host) if on else ""
-        address = settings.get("registry_cache_address") or (ctx.node_address(host) if host else "")
-        return {"active": on, "host": host, "port": settings["registry_cache_port"],
-                "url": registry_cache.cache_url(address, settings["registry_cache_port"]) if on else "",
-                "upstream": registry_cache.upstream(settings) if on else "", "runs_here": on and ctx.host == host}
+        host, url = registry_cache.location(settings, ctx.head_hosts, ctx.worker_hosts, ctx.head_host, ctx.node_address)
+        return {"active": bool(host), "host": host, "port": settings["registry_cache_port"], "url": url,
+                "upstream": registry_cache.upstream(settings) if host else "", "runs_here": bool(host) and ctx.host == host}
 
     @staticmethod
     def images_to_pull(ctx, task_vars):

@@ -46,6 +46,16 @@ def cache_host(settings, head_host):
     return settings.get("registry_cache_host") or head_host
 
 
+def location(settings, head_hosts, worker_hosts, head_host, node_address):
+    """(host, url) of the cluster's cache, ('', '') when it uses none: the one answer the cache's own plan, the
+    engines' mirror lists and the run's snapshot share. `node_address(host)`: that host's node address ('' while
+    unknown in this run, and then the url is '')."""
+    if not active(settings, head_hosts, worker_hosts):
+        return "", ""
+    host = cache_host(settings, head_host)
+    return host, cache_url(settings.get("registry_cache_address") or node_address(host), settings["registry_cache_port"])
+
+
 def upstream(settings):
     """What the cache proxies: registry_cache_upstream, else the first upstream mirror, else Docker Hub itself."""
     mirrors = settings.get("docker_registry_mirrors") or []

@@ -40,10 +40,8 @@ def monitoring_dirs(ctx):
 def registry_cache_query(ctx):
     """On the LAN image cache's host, where its state is (the registry_cache role compares it); else None."""
     settings = ctx.settings
-    if not registry_cache.active(settings, ctx.head_hosts, ctx.worker_hosts) or \
-            ctx.host != registry_cache.cache_host(settings, ctx.head_host):
-        return None
-    return registry_cache.state_query(settings, registry_cache.upstream(settings))
+    host, _ = registry_cache.location(settings, ctx.head_hosts, ctx.worker_hosts, ctx.head_host, ctx.node_address)
+    return registry_cache.state_query(settings, registry_cache.upstream(settings)) if host and host == ctx.host else None
 
 
 def query(ctx):

@@ -41,6 +41,15 @@ def test_it_runs_on_the_heads_host_unless_told_and_proxies_the_first_mirror_else
                                         docker_registry_mirrors=["https://m1"])) == "http://up:5000"
 
 
+def test_the_location_is_the_cache_host_and_its_url_or_nothing_when_off():
+    addresses = {"h0": "10.0.0.2", "h1": "10.0.0.3"}.get
+    assert registry_cache.location(SETTINGS, ["h0"], ["h1"], "h0", addresses) == ("h0", "http://10.0.0.2:5050")
+    assert registry_cache.location(dict(SETTINGS, registry_cache_host="h1", registry_cache_address="cache.lab"),
+                                   ["h0"], ["h1"], "h0", addresses) == ("h1", "http://cache.lab:5050")
+    assert registry_cache.location(SETTINGS, ["h0"], ["h1"], "h0", lambda host: "") == ("h0", "")  # address unknown
+    assert registry_cache.location(SETTINGS, ["h0"], [], "h0", addresses) == ("", "")  # one host: no cache
+
+
 def test_the_url_is_plain_http_on_its_address():
     assert registry_cache.cache_url("10.0.0.2", 5050) == "http://10.0.0.2:5050"
     assert registry_cache.cache_url("fd00::2", 5050) == "http://[fd00::2]:5050"
