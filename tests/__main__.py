@@ -21,6 +21,8 @@ from tests.layers import LAYERS
 NO_TESTS_RAN = 5
 # Per marker, the fewest tests a CI run must pass; adding tests includes raising its marker's floor there.
 FLOORS = "tests/floors.json"
+# A CI log lists every test phase that took 2 s or more: where the run's minutes go, to keep it under 45.
+DURATIONS = ("--durations=0", "--durations-min=2")
 # pytest reads it besides its PYTEST_* variables: set, a test module may be silently shadowed by a namesake.
 PYTEST_VARIABLES = ("PY_IGNORE_IMPORTMISMATCH",)
 
@@ -29,7 +31,7 @@ def ci_arguments(argv):
     """The pytest arguments of a CI run: every layer; raises ValueError for arguments that would narrow it."""
     if argv:
         raise ValueError(f"--ci takes no other argument (got {' '.join(argv)}): CI runs everything")
-    return ["-m", " or ".join(LAYERS), *LAYERS.values()]
+    return ["-m", " or ".join(LAYERS), *DURATIONS, *LAYERS.values()]
 
 
 def ci_environment(environ):

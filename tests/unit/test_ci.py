@@ -25,7 +25,7 @@ FLOORS_JSON = {"unit": 200, "lint": 20, "e2e": 100, "molecule": 5}
 
 
 def test_ci_selects_every_layer_by_marker_and_folder():
-    assert ci_arguments([]) == ["-m", "unit or lint or e2e or molecule",
+    assert ci_arguments([]) == ["-m", "unit or lint or e2e or molecule", "--durations=0", "--durations-min=2",
                                 "tests/unit", "tests/lint", "tests/e2e", "tests/molecule"]
 
 
