@@ -157,18 +157,6 @@ def test_the_retention_is_what_is_set_and_only_prometheus_is_recreated(healthy_c
     assert "--storage.tsdb.retention.time=15d" in inspect("ray-prometheus")["Config"]["Cmd"]
 
 
-def test_down_keeps_the_data_unless_asked(healthy_cluster, mirror_vars):
-    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode == 0
-    assert run_runner("down").rc == 0
-    assert "ray-prometheus" not in cluster_containers()
-    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode != 0, "down deletes the GCS store's data"
-    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode == 0
-    assert run_runner("down", "-e", json.dumps({"ray_monitoring_purge": True})).rc == 0
-    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode != 0
-    back = run_runner("site", "-e", mirror_vars)
-    assert back.rc == 0, back.stderr[-3000:]
-
-
 @pytest.fixture(scope="session")
 def grafana_served(mirror):
     """Decided once the lab is up, so an archive in RAYLAB_GRAFANA_ARCHIVE is pushed before the question is asked."""

@@ -1,7 +1,8 @@
 """`runner.py site` on this machine through the lab's registry mirror, then re-runs, check, status, down.
 
 The tests run in file order and share one deployment: a cold `site` (no Ray image on the engine,
-a daemon.json with unrelated keys), then everything a user does next.
+a daemon.json with unrelated keys), then everything a user does next. The first test takes the suite's
+running cluster down, so the cold deployment starts from nothing.
 """
 
 import json
@@ -17,7 +18,7 @@ import pytest
 
 from tests.lab import deploy_vars
 
-from .conftest import DAEMON_JSON, ROOT, docker, inspect, run_runner
+from .conftest import DAEMON_JSON, ROOT, cluster_containers, docker, inspect, run_runner
 from .faults import submit_job
 
 CONTAINERS = ["ray-head", "ray-worker-1", "ray-worker-2"]
@@ -41,6 +42,18 @@ def flag(command, name):
 
 def started_at():
     return {name: (inspect(name)["Id"], inspect(name)["State"]["StartedAt"]) for name in CONTAINERS}
+
+
+def test_down_deletes_the_gcs_store_and_keeps_the_monitoring_data_unless_asked(healthy_cluster):
+    """First in this module: it leaves no cluster, which is where the cold deployment below starts (one cold
+    `site` fewer than putting the cluster back here)."""
+    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode == 0
+    assert run_runner("down").rc == 0
+    assert not cluster_containers() and "ray-prometheus" not in docker("ps", "-a", "--format", "{{.Names}}").stdout
+    assert docker("volume", "inspect", "ray-gcs-redis", check=False).returncode != 0, "down deletes the GCS store's data"
+    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode == 0, "and keeps Prometheus's"
+    assert run_runner("down", "-e", json.dumps({"ray_monitoring_purge": True})).rc == 0
+    assert docker("volume", "inspect", "ray-prometheus-data", check=False).returncode != 0, "unless asked"
 
 
 @pytest.fixture(scope="module")
