@@ -16,7 +16,7 @@ import subprocess
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, preflight, topology, wsl
+from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, preflight, topology, windows_pc, wsl
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
 
@@ -67,7 +67,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec={"state": {"type": "dict"}, "host_key": {"type": "str"}})
+        _, args = self.validate_argument_spec(argument_spec={"state": {"type": "dict"}, "host_key": {"type": "str"},
+                                                             "remove": {"type": "bool", "default": False}})
         catalog = role_settings.Catalog(self._loader)
         if args["host_key"] is not None:  # recording the key needs the address and the known_hosts file only
             names = {"wsl2_distro_host", "wsl2_ssh_port", "wsl2_known_hosts_file"}
@@ -85,7 +86,7 @@ class ActionModule(ActionBase):
         result.update(changed=False, distro_host=distro_host, address=address, port=port)
         if args["host_key"] is not None:
             try:
-                name, key = wsl.known_hosts_entry(address, port, args["host_key"])
+                name, key = windows_pc.known_hosts_entry(address, port, args["host_key"])
             except ValueError as exc:
                 raise AnsibleActionFail(f"the distribution's sshd host key could not be read: {exc}")
             result["known_hosts"] = {"name": name, "key": key, "path": os.path.expanduser(settings["wsl2_known_hosts_file"])}
@@ -95,6 +96,12 @@ class ActionModule(ActionBase):
         raw = base64.b64decode(state["wslconfig_b64"]) if state.get("wslconfig_b64") else b""
         state["wslconfig_text"], state["wslconfig_encoding"] = host_state.decode_text(raw)
         state["distributions"] = wsl.parse_wsl_list_quiet(base64.b64decode(state.get("wsl_list_b64") or ""))
+        if args["remove"]:
+            plan = windows_pc.removal_plan(state, settings, settings["wsl2_remove_distribution"])
+            plan["known_hosts"] = {"name": f"[{address.lower()}]:{port}" if port != 22 else address.lower(),
+                                   "path": os.path.expanduser(settings["wsl2_known_hosts_file"])}
+            result.update(plan)
+            return result
         head_hosts, worker_hosts, hosts = role_settings.cluster_hosts(task_vars, catalog)
         ray_hosts = topology.ray_hosts(head_hosts, worker_hosts)
         remote = list(settings["wsl2_firewall_remote_addresses"])
@@ -107,9 +114,9 @@ class ActionModule(ActionBase):
         ports = {name: value for name, value in preflight.ports(settings).items() if name != "ray_gcs_redis_port"}
         guid = str(state.get("machine_guid") or "").lower()
         control_pc = bool(guid) and guid == control_node_machine_guid()
-        plan = wsl.pc_plan(state, settings, len(ray_hosts) > 1, control_pc, remote, ports,
-                           [settings["ray_min_worker_port"], settings["ray_max_worker_port"]])
-        plan["task_user"] = str(task_vars.get("ansible_user") or state.get("account") or "")
+        plan = windows_pc.pc_plan(state, settings, len(ray_hosts) > 1, control_pc, remote, ports,
+                                  [settings["ray_min_worker_port"], settings["ray_max_worker_port"]],
+                                  wsl_exe=str(task_vars.get("wsl2_exe") or windows_pc.WSL_EXE))
         result.update(plan)
         if plan["problems"]:
             result["failed"] = True

@@ -1,7 +1,8 @@
 """Action plugin: what the wsl_distro role does inside a WSL distribution (plugins/module_utils/wsl.py, distro_plan).
 
 From the preflight's probe of the host (ray_host): /etc/wsl.conf's merge, and for a PC's own distribution running
-Docker Engine (journey 1) the keep-alive through Windows interop (.wslconfig idle timeouts, a Startup entry).
+Docker Engine (journey 1) the keep-alive through Windows interop (.wslconfig idle timeouts, a Run entry at logon);
+with `remove`, the way back of that keep-alive.
 """
 
 import os
@@ -12,7 +13,6 @@ from ansible_collections.ray_docker.cluster.plugins.module_utils import wsl
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
 
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -21,6 +21,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
+        _, args = self.validate_argument_spec(argument_spec={"remove": {"type": "bool", "default": False}})
         host = task_vars.get("inventory_hostname", "")
         catalog = role_settings.Catalog(self._loader)
         with role_settings.refusals_fail(task_vars):
@@ -34,5 +35,8 @@ class ActionModule(ActionBase):
         if not distribution and task_vars.get("ansible_connection") == "local":
             distribution = os.environ.get("WSL_DISTRO_NAME", "")  # the control node is this very distribution
         facts = (task_vars.get("ansible_facts") or {}).get("ray_host") or {}
+        if args["remove"]:
+            result.update(changed=False, **wsl.distro_removal_plan(facts, distribution))
+            return result
         result.update(changed=False, **wsl.distro_plan(facts, settings, distribution, managed_by_pc=bool(pcs)))
         return result

@@ -247,8 +247,10 @@ def check_variable(name, value, spec, rule):
             return value, [f"{name}={shown(value, rule)}: must be {want}, not a string (`-e key=value` passes a string; "
                            f"pass it as JSON: -e '{{\"{name}\": {example}}}')"]
         return value, [f"{name}={shown(value, rule)}: must be {want}{' (' + reason + ')' if reason and 'convert' not in reason else ''}"]
-    if spec.get("choices") and typed not in spec["choices"]:
-        return typed, [f"{name}={shown(typed, rule)}: must be one of {', '.join(map(str, spec['choices']))}"]
+    choices = spec.get("choices")
+    if choices and (any(item not in choices for item in typed) if isinstance(typed, list) else typed not in choices):
+        each = "each entry " if isinstance(typed, list) else ""
+        return typed, [f"{name}={shown(typed, rule)}: {each}must be one of {', '.join(map(str, choices))}"]
     return typed, check_rule(name, typed, rule)
 
 

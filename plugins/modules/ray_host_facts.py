@@ -95,7 +95,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, registry_cache_state, wsl
 
 UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
+# Docker Desktop's WSL integration. /mnt/wsl is shared by every distribution of the Windows user, so the folder
+# alone says Desktop runs, not that this distribution uses it: an integrated distribution's docker CLI and socket
+# are links into it.
 DESKTOP_INTEGRATION = "/mnt/wsl/docker-desktop"
+DOCKER_SOCKET = "/var/run/docker.sock"
+# Desktop's proxy in an integrated distribution serves its docker.sock and leaves its pid here (docker/for-win#14686).
+DESKTOP_PROXY_PID = "/var/run/docker-desktop-proxy.pid"
 
 
 def read(path, default=""):
@@ -193,8 +199,7 @@ def host_facts():
         # What a container's nofile ulimit may not exceed where root lacks CAP_SYS_RESOURCE (`ulimit -Hn`).
         "nofile_hard": nofile_hard(),
         "wsl_conf": read("/etc/wsl.conf"),
-        "docker_desktop_integration": os.path.isdir(DESKTOP_INTEGRATION)
-        or os.path.realpath(shutil.which("docker") or "").startswith(DESKTOP_INTEGRATION),
+        "docker_desktop_integration": desktop_integration(),
         "windows_profile": "",
         "windows_profile_windows": "",
         "wslconfig": "",
@@ -206,7 +211,46 @@ def host_facts():
         wslconfig = host_state.read_text(os.path.join(facts["windows_profile"], ".wslconfig"))
         facts["wslconfig"] = wslconfig["content"] or ""
         facts["wslconfig_encoding"] = wslconfig["encoding"] if wslconfig["exists"] else ""
+        facts["wslconfig_exists"] = wslconfig["exists"]
+        facts.update(keep_alive_state(facts["windows_profile"], wsl.automount_root(facts["wsl_conf"])))
     return facts
+
+
+def desktop_integration():
+    """Whether this distribution uses Docker Desktop: Desktop's proxy runs in it, or its docker CLI or engine socket is
+    a link into Desktop's integration folder (a Desktop that is stopped leaves them dangling, which still says so)."""
+    links = (shutil.which("docker") or "/usr/bin/docker", DOCKER_SOCKET)
+    return os.path.exists(DESKTOP_PROXY_PID) or any(
+        os.path.islink(path) and os.path.realpath(path).startswith(DESKTOP_INTEGRATION + "/") for path in links)
+
+
+def keep_alive_state(profile, root):
+    """Journey 1's keep-alive as Windows holds it, through interop: the HKCU Run values (reg.exe query: the row
+    format is not localized), the project's old Startup entries, whether wslg.exe is there, and the records of what
+    the project changed in the user's files (plugins/module_utils/wsl.py, distro_plan)."""
+    windows = "/" + root.strip("/") + "/c" if root.strip("/") else "/c"
+    state = {"windows_run": {}, "startup_entries": [], "windows_records": {},
+             "wslg_exe": os.path.exists(wsl.windows_to_wsl_path(wsl.WSLG_EXE, root))}
+    reg = os.path.join(windows, "Windows/System32/reg.exe")
+    if os.path.exists(reg):
+        try:
+            out = subprocess.run([reg, "query", wsl.RUN_KEY], capture_output=True, timeout=20, cwd=os.path.dirname(reg))
+            state["windows_run"] = wsl.parse_reg_query(out.stdout.decode("utf-8", "replace"))
+        except (OSError, subprocess.SubprocessError):
+            pass
+    try:
+        state["startup_entries"] = sorted(name for name in os.listdir(os.path.join(profile, wsl.STARTUP_FOLDER))
+                                          if name.startswith("ray-docker "))
+    except OSError:
+        pass
+    records = os.path.join(profile, wsl.RECORDS_FOLDER)
+    try:
+        for name in sorted(os.listdir(records)):
+            if name.endswith(".json"):
+                state["windows_records"][name] = read(os.path.join(records, name))
+    except OSError:
+        pass
+    return state
 
 
 def engine_snapshot(params, facts, run_command):

@@ -9,9 +9,14 @@ version_added: 1.0.0
 author: ray-docker maintainers
 description:
 - 'From the preflight''s probe of the host: /etc/wsl.conf''s merge (the user''s keys kept), and for a PC''s own distribution
-  running Docker Engine the keep-alive through Windows interop (the Windows user''s .wslconfig idle timeouts and a Startup
-  entry), so the cluster stays up with no terminal open.'
-options: {}
+  running Docker Engine the keep-alive through Windows interop (the Windows user''s .wslconfig idle timeouts and a Run
+  entry at logon started by wslg.exe), so the cluster stays up with no terminal open.'
+- With O(remove), the way back of that keep-alive instead.
+options:
+  remove:
+    description: Plan the way back (the Run entry, an old .vbs Startup entry, the .wslconfig keys put back from the record).
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -36,9 +41,29 @@ conf:
   type: dict
   returned: always
 keep_alive:
-  description: The .wslconfig and Startup entry to write, or null.
+  description:
+    - The keep-alive, or null. Keys C(wslconfig) (path), C(text) and C(updates) (the merged .wslconfig and its changed
+      keys), C(distribution), C(run) (C(key), C(name), C(command), C(reg) (reg.exe's path), C(write)), C(old_startup)
+      (old .vbs entries to delete), C(record) (C(path), C(text), C(write)).
   type: dict
-  returned: always
+  returned: when O(remove) is false
+run:
+  description: With O(remove), the Run entry (C(key), C(name), C(reg), C(remove)).
+  type: dict
+  returned: when O(remove) is true
+old_startup:
+  description: With O(remove), old .vbs Startup entries to delete.
+  type: list
+  elements: str
+  returned: when O(remove) is true
+wslconfig:
+  description: With O(remove), C(path), C(text) (the restored .wslconfig), C(restored) (keys put back), C(delete).
+  type: dict
+  returned: when O(remove) is true
+record:
+  description: With O(remove), the record to delete ('' when there is none).
+  type: str
+  returned: when O(remove) is true
 notes:
   description: What WSL needs from the user (for the recap).
   type: list

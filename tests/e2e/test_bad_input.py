@@ -87,8 +87,9 @@ BAD = {
         "wsl2_install_dir": "WSL/ray", "wsl2_download_dir": "downloads", "wsl2_memory": "lots",
         "wsl2_processors": -2, "wsl2_swap": "some", "wsl2_networking_mode": "bridged",
         "wsl2_wslconfig_extra": {"wsl 2": {"x": 1}}, "wsl2_ssh_port": 0, "wsl2_ssh_public_key_file": "/no/such/key.pub",
-        "wsl2_boot_task": "at boot", "wsl2_task_logon_type": "interactive", "wsl2_task_password": ["not", "a", "string"],
-        "wsl2_firewall": "open",
+        "wsl2_task_logon_type": "interactive", "wsl2_task_password": ["not", "a", "string"],
+        "wsl2_firewall": "open", "wsl2_prevent_sleep": "no thanks", "wsl2_firewall_profiles": ["office"],
+        "wsl2_remove": "everything", "wsl2_remove_distribution": 2,
     },
 }
 # The wsl2 role's variables are checked on Windows PCs: that batch adds one (never contacted: the

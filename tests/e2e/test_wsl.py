@@ -4,9 +4,10 @@ No Windows runs here, so three things are stand-ins, set up by this module and s
 - Docker Desktop's engine: a real dockerd in a lab host that reports itself as "Docker Desktop" (dockerd
   takes its OperatingSystem from /etc/os-release, and adds " (containerized)" inside a container), reads the Windows user's daemon.json under a
   /mnt/c tree (as Desktop reads %USERPROFILE%\\.docker\\daemon.json), next to Desktop's WSL integration
-  folder (/mnt/wsl/docker-desktop);
+  folder (/mnt/wsl/docker-desktop) and its proxy's pid file (/var/run/docker-desktop-proxy.pid);
 - Windows interop: /mnt/c/Windows/System32/cmd.exe is a script that answers `cmd.exe /u /c echo %USERPROFILE%`
-  as cmd.exe does (C:\\Users\\lab in UTF-16LE, CRLF);
+  as cmd.exe does (C:\\Users\\lab in UTF-16LE, CRLF), reg.exe one that keeps the Run key's values in a file and
+  prints them as reg.exe does, and wslg.exe an empty file;
 - Desktop's restart through interop: the Windows-side CLI (/mnt/c/Program Files/Docker/Docker/resources/bin/
   docker.exe) and powershell.exe are scripts that restart that dockerd, or do nothing (as a restart that fails
   would), as each test sets them;
@@ -70,7 +71,9 @@ def start_standin_engine(host):
 def make_desktop_host(host):
     """A lab host that looks, from inside, like a WSL distribution with Docker Desktop's integration."""
     sh(host, "sed -i 's/^PRETTY_NAME=.*/PRETTY_NAME=\"Docker Desktop\"/' /etc/os-release")
-    sh(host, "mkdir -p /mnt/wsl/docker-desktop")
+    # Desktop's proxy serves the integrated distribution's docker.sock and leaves its pid file there (the stand-in
+    # dockerd serves the socket itself).
+    sh(host, "mkdir -p /mnt/wsl/docker-desktop && echo 1 > /var/run/docker-desktop-proxy.pid")
     make_interop(host)
     write(host, WINDOWS_DAEMON_JSON, json.dumps(DESKTOP_DEFAULTS, indent=2) + "\n")
     # The Windows-side `docker.exe desktop restart --timeout N` and PowerShell's Stop-Process/Start-Process.
@@ -82,9 +85,28 @@ def make_desktop_host(host):
 
 
 def make_interop(host):
-    """cmd.exe /u answers `echo %USERPROFILE%` as cmd.exe does through interop: UTF-16LE, CRLF."""
+    """cmd.exe /u answers `echo %USERPROFILE%` as cmd.exe does through interop: UTF-16LE, CRLF. reg.exe keeps the
+    user's Run values in a file and answers `query` in reg.exe's row format; wslg.exe is there (an empty file)."""
     write(host, "/mnt/c/Windows/System32/cmd.exe",
           "#!/bin/sh\n[ \"$1\" = /u ] || exit 2\nprintf 'C:\\\\Users\\\\lab\\r\\n' | iconv -f UTF-8 -t UTF-16LE\n", "755")
+    write(host, REG_EXE, REG_STANDIN, "755")
+    write(host, "/mnt/c/Program Files/WSL/wslg.exe", "")
+
+
+# reg.exe query/add/delete of one key's values, stored as name<TAB>data lines (argv as the wsl_distro role passes it:
+# add KEY /v NAME /t REG_SZ /d DATA /f; delete KEY /v NAME /f).
+REG_EXE = "/mnt/c/Windows/System32/reg.exe"
+RUN_VALUES = "/mnt/c/standin-registry/run"
+REG_STANDIN = f"""#!/bin/sh
+store={RUN_VALUES}; mkdir -p "$(dirname "$store")"; touch "$store"; tab="$(printf '\\t')"
+case "$1" in
+  query) printf '\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run\\r\\n'
+         while IFS="$tab" read -r name data; do printf '    %s    REG_SZ    %s\\r\\n' "$name" "$data"; done < "$store" ;;
+  add) grep -v "^$4$tab" "$store" > "$store.new"; printf '%s\\t%s\\n' "$4" "$8" >> "$store.new"; mv "$store.new" "$store" ;;
+  delete) grep -v "^$4$tab" "$store" > "$store.new"; mv "$store.new" "$store" ;;
+  *) exit 2 ;;
+esac
+"""
 
 
 def set_modes(host, docker_exe, powershell):
@@ -244,25 +266,42 @@ def test_docker_desktop_not_running_is_said_and_nothing_is_installed(hosts, desk
         start_standin_engine(DESKTOP)
 
 
-def test_a_pc_of_its_own_keeps_its_distribution_running_with_no_terminal_open(hosts, tmp_path):
+def test_a_pc_of_its_own_keeps_its_distribution_running_with_no_terminal_open_and_has_a_way_back(hosts, tmp_path):
     """Journey 1 with Docker Engine in the distribution: through interop the Windows user's .wslconfig gets the idle
-    timeouts (the user's keys kept) and the Startup folder an entry that starts the distribution at logon; the recap
-    says `wsl --shutdown` is needed once. A second run writes nothing."""
+    timeouts (the user's keys kept, the values before recorded) and the user's Run key a value that starts the
+    distribution at logon with wslg.exe (an old .vbs Startup entry goes); the recap says `wsl --shutdown` is needed
+    once. A second run writes nothing. The way back, checked first, puts .wslconfig back as it was and removes the
+    Run value and the record."""
     pc = "raylab-host-1"
     make_interop(pc)
-    write(pc, f"{PROFILE}/.wslconfig", "[wsl2]\nmemory=6GB  # mine\n")
+    users_wslconfig = "[wsl2]\nmemory=6GB  # mine\n"
+    write(pc, f"{PROFILE}/.wslconfig", users_wslconfig)
+    old_vbs = f"{PROFILE}/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/ray-docker Ubuntu-24.04.vbs"
+    write(pc, old_vbs, "' an earlier version's entry\r\n")
     host_vars = {pc: {"wsl_distro_applies": True, "wsl_distro_name": "Ubuntu-24.04"}}
     inventory = inventory_file(tmp_path, hosts, pc, host_vars=host_vars)
     result = run_runner("wsl", "-i", inventory)
     assert result.rc == 0, result.stderr[-4000:]
     wslconfig = sh(pc, f"cat {PROFILE}/.wslconfig").stdout
     assert "memory=6GB  # mine" in wslconfig and "vmIdleTimeout=-1" in wslconfig and "instanceIdleTimeout=-1" in wslconfig
-    startup = sh(pc, f"cat '{PROFILE}/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/ray-docker Ubuntu-24.04.vbs'").stdout
-    assert 'wsl.exe -d Ubuntu-24.04 --exec sleep infinity", 0, False' in startup
+    run_values = sh(pc, f"cat {RUN_VALUES}").stdout
+    assert run_values == 'ray-docker Ubuntu-24.04\t"C:\\Program Files\\WSL\\wslg.exe" -d Ubuntu-24.04 --exec /bin/sleep infinity\n'
+    assert sh(pc, f"test -e '{old_vbs}'", check=False).returncode != 0, "the .vbs of an earlier version is gone"
+    record = json.loads(sh(pc, f"cat {PROFILE}/AppData/Local/ray-docker/Ubuntu-24.04.json").stdout)
+    assert record["wslconfig"]["wsl2.vmidletimeout"] == {"before": None, "set": "-1"}
     assert f"NOTE {pc}: general.instanceidletimeout, wsl2.vmidletimeout merged into .wslconfig" in result.stderr
     assert "run `wsl --shutdown` in Windows once" in result.stderr
     again = run_runner("wsl", "-i", inventory)
     assert again.rc == 0 and again.summary["changed"] == 0, again.stderr[-3000:]
+
+    checked = run_runner("down", "-i", inventory, "--check", "-e", "wsl_distro_remove=true")
+    assert checked.rc == 0 and checked.summary["changed"] > 0, checked.stderr[-3000:]
+    assert sh(pc, f"cat {PROFILE}/.wslconfig").stdout == wslconfig and sh(pc, f"cat {RUN_VALUES}").stdout == run_values
+    back = run_runner("down", "-i", inventory, "-e", "wsl_distro_remove=true")
+    assert back.rc == 0, back.stderr[-3000:]
+    assert sh(pc, f"cat {PROFILE}/.wslconfig").stdout == users_wslconfig, "the user's file, as it was"
+    assert sh(pc, f"cat {RUN_VALUES}").stdout == "" and \
+        sh(pc, f"test -e {PROFILE}/AppData/Local/ray-docker/Ubuntu-24.04.json", check=False).returncode != 0
 
 
 DISTRO = "raylab-host-2"
@@ -275,6 +314,9 @@ def test_a_windows_pcs_distribution_joins_through_its_own_ssh_port(hosts, tmp_pa
     cluster deployed through that port. The first step reaches it on port 22, standing in for the Windows
     side's bootstrap through wsl.exe."""
     write(DISTRO, "/etc/wsl.conf", USERS_WSL_CONF)
+    # The user also runs Docker Desktop for another distribution: /mnt/wsl is shared by all of them, so its folder is
+    # seen here too; this distribution is not integrated and keeps its own Docker Engine.
+    sh(DISTRO, "mkdir -p /mnt/wsl/docker-desktop/cli-tools")
     distro_vars = {"wsl_distro_applies": True, "wsl_distro_ssh_port": 2222}
     first = inventory_file(tmp_path, hosts, "raylab-host-1", [DISTRO], host_vars={DISTRO: distro_vars}, name="first.yml")
     result = run_runner("wsl", "-i", first)

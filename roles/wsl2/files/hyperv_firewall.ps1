@@ -1,9 +1,15 @@
-# One Hyper-V firewall rule per planned rule, keyed by its Name (its DisplayName is localized-safe too), on the
-# planned profiles and remote addresses. A rule that is already right is left alone: a re-run changes nothing.
-param([string]$Rules, [string]$VMCreatorId)
+# One Hyper-V firewall rule per planned rule, keyed by its Name (ray-docker-<port>), on the planned profiles and remote
+# addresses; a rule of the project that the plan no longer has (a port changed since) is removed. A rule that is
+# already right is left alone: a re-run changes nothing, in check mode too.
+[CmdletBinding(SupportsShouldProcess)]
+param([string]$Rules, [string]$VMCreatorId, [string[]]$Stale = @())
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 $profileNames = @{ domain = 'Domain'; private = 'Private'; public = 'Public' }
+foreach ($name in $Stale) {
+    $Ansible.Changed = $true
+    if (-not $Ansible.CheckMode) { Remove-NetFirewallHyperVRule -Name $name -ErrorAction SilentlyContinue }
+}
 foreach ($rule in ($Rules | ConvertFrom-Json)) {
     $id = 'ray-docker-' + $rule.localport
     $profiles = @($rule.profiles | ForEach-Object { $profileNames[$_] })

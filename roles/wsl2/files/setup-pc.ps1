@@ -6,8 +6,9 @@
     powershell -ExecutionPolicy Bypass -File setup-pc.ps1 -PublicKey 'ssh-ed25519 AAAA... you@control-node'
 
   Afterwards the control node reaches the PC as in inventory/example-windows-lab.yml (ansible_connection: ssh,
-  ansible_shell_type: powershell, ansible_user: an administrator of the PC). Run it again any time: it changes
-  only what is not yet so.
+  ansible_shell_type: powershell, ansible_user: an administrator of the PC). Its last lines are the PC's host key as
+  a known_hosts line: add it to the control node's ~/.ssh/known_hosts. Run it again any time: it changes only what
+  is not yet so.
 .NOTES
   Sources: Microsoft's "Get started with OpenSSH for Windows" (Add-WindowsCapability OpenSSH.Server~~~~0.0.1.0, the
   OpenSSH-Server-In-TCP rule), "OpenSSH Server configuration" (HKLM:\SOFTWARE\OpenSSH DefaultShell;
@@ -59,4 +60,16 @@ if (-not (Get-NetFirewallRule -Name 'OpenSSH-Server-In-TCP' -ErrorAction Silentl
     New-NetFirewallRule -Name 'OpenSSH-Server-In-TCP' -DisplayName 'OpenSSH Server (sshd)' -Enabled True `
         -Direction Inbound -Protocol TCP -Action Allow -LocalPort 22 -Profile Domain, Private | Out-Null
 }
+# 5. This PC's own host key, for the control node's known_hosts: ansible-core cannot ask about an unknown key, and
+#    host-key checking stays on. Printed here, over the console you trust, rather than learnt over the network.
+$hostKey = Join-Path $env:ProgramData 'ssh\ssh_host_ed25519_key.pub'
+for ($i = 0; $i -lt 30 -and -not (Test-Path -Path $hostKey); $i++) { Start-Sleep -Seconds 1 }  # sshd makes it at first start
+$key = ((Get-Content -Path $hostKey -TotalCount 1) -split ' ')[0..1] -join ' '
+$addresses = @($env:COMPUTERNAME.ToLower()) + @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue |
+    Where-Object { $_.IPAddress -notlike '127.*' -and $_.IPAddress -notlike '169.254.*' } | ForEach-Object { $_.IPAddress })
+Write-Host ''
+Write-Host 'Add this line to ~/.ssh/known_hosts on the control node (keep only the names and addresses you use in the inventory):'
+Write-Host "$($addresses -join ',') $key"
+Write-Host "Its fingerprint: $(& (Join-Path $env:SystemRoot 'System32\OpenSSH\ssh-keygen.exe') -lf $hostKey)"
+Write-Host ''
 Write-Host "Done: $env:COMPUTERNAME answers SSH on port 22 with PowerShell; connect as $env:USERNAME (an administrator)."

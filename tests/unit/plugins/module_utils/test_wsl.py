@@ -1,5 +1,6 @@
 """Windows and WSL2 logic on real output samples (samples/README.md next to this file says where each is from)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,41 +33,6 @@ def test_no_distribution_is_an_empty_list():
 def test_utf16_without_bom_and_cr_cr_lf_line_ends_of_multi_line_messages():
     assert wsl.decode_wsl_output(sample("wsl_help_utf16le_0x00.bin")) == "Copyrigh"
     assert wsl.decode_wsl_output(sample("wsl_help_utf16le_0x70.bin")) == ".\n\nU"
-
-
-@pytest.mark.parametrize("name, expected", [
-    ("netsh_excludedportrange_en.txt", [(80, 80, False), (5986, 5986, False), (47001, 47001, False), (55679, 55679, True)]),
-    ("netsh_excludedportrange_de.txt", [(28380, 28380, False), (28385, 28385, False), (49708, 49807, False),
-                                        (49808, 49907, False), (50000, 50000, True), (50001, 50100, False)]),
-])
-def test_excluded_port_ranges_in_any_language(name, expected):
-    assert wsl.parse_excluded_port_ranges(sample(name).decode("utf-8")) == expected
-
-
-def test_pinned_ports_inside_an_excluded_range_are_named():
-    ranges = wsl.parse_excluded_port_ranges(sample("netsh_excludedportrange_de.txt").decode("utf-8"))
-    problems = wsl.excluded_port_conflicts(ranges, {"ray_gcs_port": 6379, "ray_dashboard_port": 49800},
-                                           (50050, 50060))
-    assert problems[0].startswith("ray_dashboard_port=49800 lies in a range reserved by Windows")
-    assert "49708-49807" in problems[0]
-    assert "overlaps 50001-50100" in problems[1]
-    assert wsl.excluded_port_conflicts(ranges, {"ray_gcs_port": 6379}, (10002, 19999)) == []
-
-
-@pytest.mark.parametrize("version, build", [("10.0.22631.0", 22631), ("10.0.19045.0", 19045), ("22621", 22621), ("", 0)])
-def test_windows_build(version, build):
-    assert wsl.windows_build(version) == build
-
-
-def test_windows_preflight_verdicts():
-    assert wsl.windows_problems(26100, True, True, "S-1-5-21-1-2-3-1001", []) == []
-    assert "this PC is arm64" in wsl.windows_problems(26100, True, True, "S-1-5-21-1", [], "arm64")[0]
-    assert "the session is not elevated" in wsl.windows_problems(26100, True, True, "S-1-5-21-1", [], elevated=False)[0]
-    assert "no mirrored networking" in wsl.windows_problems(19045, True, True, "S-1-5-21-1", [])[0]
-    assert wsl.windows_problems(19045, False, True, "S-1-5-21-1", []) == [], "a single-PC cluster is fine on Windows 10"
-    assert "virtualization is off" in wsl.windows_problems(22631, True, False, "S-1-5-21-1", [])[0]
-    assert "connects as SYSTEM" in wsl.windows_problems(22631, True, True, "S-1-5-18", [])[0]
-    assert "too old" in wsl.windows_problems(17763, False, True, "S-1-5-21-1", [])[0]
 
 
 WSLCONFIG = """# my own settings
@@ -116,54 +82,10 @@ def test_docker_desktop_is_told_apart_from_an_engine_in_the_distro():
     assert wsl.docker_engine_kind(None) == "engine"
 
 
-def test_firewall_rules_cover_every_port_and_the_worker_range_for_the_lab_only():
-    rules = wsl.firewall_rules({"ray_gcs_port": 6379, "ray_dashboard_port": 8265}, (10002, 19999), 2222,
-                               ["10.0.0.12", "10.0.0.11", "10.0.0.12"])
-    assert [rule["localport"] for rule in rules] == ["8265", "6379", "10002-19999", "2222"]
-    assert len({rule["name"] for rule in rules}) == len(rules)
-    assert all(rule["profiles"] == ["domain", "private"] for rule in rules), "never the Public profile"
-    assert all(rule["remoteip"] == "10.0.0.11,10.0.0.12" for rule in rules), "from the inventory's hosts only"
-
-
 def test_wslconfig_memory_advice_names_the_key():
     advice = wsl.wslconfig_memory_advice(4 * 1024 ** 3, 9 * 1024 ** 3, WSLCONFIG)
     assert "set memory=9GB or more under [wsl2] in %UserProfile%\\.wslconfig (it has memory=4GB)" in advice
     assert "wsl --shutdown" in advice
-
-
-# ---- Windows PCs for real (the behaviour each test relies on is quoted from its source) ----
-
-def test_a_pending_feature_reboot_is_seen_from_the_features_state():
-    """ansible.windows win_optional_feature.ps1@a1e2a842 l.44-45: `if ($state -eq "present" -and
-    $feature_state_start.State -notlike "Enabled*")` / `# Matches for "Enabled" and "EnablePending"`: a feature
-    enabled by an earlier run whose reboot never happened reports reboot_required false."""
-    assert wsl.pending_feature_reboot({"VirtualMachinePlatform": "EnablePending",
-                                       "Microsoft-Windows-Subsystem-Linux": "Enabled"}) == ["VirtualMachinePlatform"]
-    assert wsl.pending_feature_reboot({"VirtualMachinePlatform": "Enabled", "Microsoft-Windows-Subsystem-Linux": "Disabled"}) == []
-
-
-def test_distribution_names_match_case_insensitively_as_wsl_compares_them():
-    """microsoft/WSL LxssUserSession.cpp l.1289 (GetDistributionId): `IsEqual(DistributionName,
-    registration.Read(Property::Name), true)`, the third argument being CaseInsensitive."""
-    assert wsl.distribution_registered(["Ubuntu-24.04", "RAY-NODE"], "ray-node")
-    assert not wsl.distribution_registered(["Ubuntu-24.04"], "ray-node"), "the user's own Ubuntu is never adopted"
-
-
-@pytest.mark.parametrize("host, port, name", [("PC-1", 2222, "[pc-1]:2222"), ("10.0.0.21", 22, "10.0.0.21")])
-def test_the_distributions_host_key_is_recorded_as_ssh_keyscan_writes_it(host, port, name):
-    """openssh-portable misc.c l.789-798 (put_host_port): the plain host for port 22, else `[%s]:%d`; ssh-keyscan.c
-    l.324-325 lower-cases it. ansible.builtin.known_hosts: "For custom SSH port, name needs to specify port as well"."""
-    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@ray-node"
-    entry_name, line = wsl.known_hosts_entry(host, port, key)
-    assert entry_name == name and line == f"{name} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-    with pytest.raises(ValueError):
-        wsl.known_hosts_entry(host, port, "cat: /etc/ssh/ssh_host_ed25519_key.pub: No such file or directory")
-
-
-@pytest.mark.parametrize("installed, outdated", [("", True), ("2.6.1.0", True), ("2.7.14.0", False), ("2.8.0.0", False)])
-def test_the_msi_is_installed_only_over_an_older_one(installed, outdated):
-    """microsoft/WSL msipackage: the MSI records HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Lxss\\MSI Version."""
-    assert wsl.msi_outdated(installed, "2.7.14") is outdated
 
 
 def test_the_idle_timeouts_keep_the_distribution_and_its_vm_running():
@@ -197,68 +119,10 @@ def test_cmd_unicode_output_keeps_a_non_ascii_user_name_and_never_crashes():
     assert wsl.decode_cmd_unicode(b"C:\\Users\\ann\r\n") == ""
 
 
-SETTINGS = {"wsl2_msi_version": "2.7.14", "wsl2_distribution": "ray-node", "wsl2_networking_mode": "mirrored",
-            "wsl2_memory": "16GB", "wsl2_swap": "", "wsl2_processors": 0, "wsl2_wslconfig_extra": {}, "wsl2_ssh_port": 2222}
-STATE = {"build": 26100, "architecture": "X64", "virtualization": True, "account": "PC-1\\raylab", "account_sid": "S-1-5-21-1",
-         "elevated": True, "features": {"VirtualMachinePlatform": "Enabled", "Microsoft-Windows-Subsystem-Linux": "Enabled"},
-         "wsl_msi_version": "2.7.14.0", "machine_guid": "a", "excluded_ports": "", "hyperv_firewall": True,
-         "reboot_pending": False, "profile": "C:\\Users\\raylab", "distributions": ["Ubuntu-24.04"],
-         "wslconfig_text": "", "wslconfig_encoding": "utf-8"}
-
-
-def plan(**changes):
-    state = {**STATE, **changes}
-    return wsl.pc_plan(state, SETTINGS, True, changes.pop("control_pc", False) if "control_pc" in changes else False,
-                       ["10.0.0.11"], {"ray_gcs_port": 6379}, (10002, 19999))
-
-
-def test_a_healthy_pc_plans_its_distribution_and_wslconfig():
-    result = plan()
-    assert result["problems"] == [] and result["features_to_enable"] == [] and not result["msi"]
-    assert result["distribution"] == {"name": "ray-node", "registered": False, "others": ["Ubuntu-24.04"]}
-    assert result["wslconfig"]["shutdown"] and "wsl2.networkingmode" in result["wslconfig"]["updates"]
-    assert [rule["localport"] for rule in result["firewall"]] == ["6379", "10002-19999", "2222"]
-
-
-def test_an_unrelated_pending_reboot_is_reported_never_acted_on():
-    """ansible/ansible#63595: ansible_reboot_pending "always returns true"; PendingFileRenameOperations is set by
-    browsers and updaters (PR #16161: "Chrome kept putting things in the PendingFileRenameOperations key")."""
-    result = plan(reboot_pending=True)
-    assert result["reboot_for"] == [] and any("did not cause" in note for note in result["notes"])
-    pending = plan(features={"VirtualMachinePlatform": "EnablePending", "Microsoft-Windows-Subsystem-Linux": "Enabled"})
-    assert pending["reboot_for"] == ["VirtualMachinePlatform"]
-
-
-def test_the_control_nodes_own_pc_is_never_made_to_stop_its_wsl():
-    """microsoft/WSL package.wix.in l.291-294: the service "is stopped on uninstall and upgrade"; ServiceMain.cpp
-    l.249-250 stopping it terminates all user sessions. `wsl --shutdown` stops the calling user's VM."""
-    def control(**changes):
-        return wsl.pc_plan({**STATE, **changes}, SETTINGS, True, True, [], {}, None)
-
-    upgrade = control(wsl_msi_version="2.6.1.0")
-    assert any("the control node runs in this PC's WSL" in problem for problem in upgrade["problems"])
-    same = control()
-    assert same["problems"] == [] and not same["wslconfig"]["shutdown"]
-    assert any("run `wsl --shutdown` in Windows when the run is done" in note for note in same["notes"])
-
-
-def test_a_wslconfig_windows_cannot_read_as_utf8_is_left_alone():
-    assert any(".wslconfig in C:\\Users\\raylab is not UTF-8 (unknown)" in problem
-               for problem in plan(wslconfig_encoding="unknown")["problems"])
-    utf16 = plan(wslconfig_text="[wsl2]\r\nmemory=8GB\r\n", wslconfig_encoding="utf-16")
-    assert any("is not UTF-8 (utf-16)" in problem for problem in utf16["problems"]), "rewritten as UTF-8 it would change"
-
-
-def test_windows_10_has_no_hyper_v_firewall_and_says_so():
-    """windows-itpro-docs hyper-v-firewall.md: "Starting in Windows 11, version 22H2, Hyper-V firewall is a network
-    firewall solution..."."""
-    result = wsl.pc_plan({**STATE, "build": 19045, "hyperv_firewall": False}, SETTINGS, False, False, [], {}, None)
-    assert result["problems"] == [] and not result["hyperv_firewall"]
-    assert any("has no Hyper-V firewall" in note for note in result["notes"])
-
-
 FACTS = {"wsl": True, "wsl_conf": "[user]\ndefault=ann\n", "windows_profile": "/mnt/c/Users/ann",
-         "wslconfig": "[wsl2]\nmemory=8GB\n", "wslconfig_encoding": "utf-8", "engine_os": "Ubuntu 24.04.1 LTS"}
+         "wslconfig": "[wsl2]\nmemory=8GB\n", "wslconfig_encoding": "utf-8", "wslconfig_exists": True,
+         "engine_os": "Ubuntu 24.04.1 LTS", "windows_run": {"OneDrive": '"C:\\Program Files\\OneDrive.exe" /background'},
+         "startup_entries": [], "windows_records": {}, "wslg_exe": True}
 DISTRO = {"wsl_distro_applies": True, "wsl_distro_conf": {"boot": {"systemd": True}}, "wsl_distro_keep_alive": True}
 
 
@@ -269,10 +133,59 @@ def test_a_pc_of_its_own_keeps_its_distribution_running_with_no_terminal_open():
     keep = result["keep_alive"]
     assert keep["wslconfig"] == "/mnt/c/Users/ann/.wslconfig" and "memory=8GB" in keep["text"]
     assert sorted(keep["updates"]) == ["general.instanceidletimeout", "wsl2.vmidletimeout"]
-    assert keep["startup"].endswith("/Start Menu/Programs/Startup/ray-docker Ubuntu-24.04.vbs")
-    assert 'wsl.exe -d Ubuntu-24.04 --exec sleep infinity", 0, False' in keep["startup_content"], "hidden window"
+    assert keep["run"] == {"key": "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run", "name": "ray-docker Ubuntu-24.04",
+                           "command": '"C:\\Program Files\\WSL\\wslg.exe" -d Ubuntu-24.04 --exec /bin/sleep infinity',
+                           "reg": "/mnt/c/Windows/System32/reg.exe", "write": True}
+    assert keep["record"]["path"] == "/mnt/c/Users/ann/AppData/Local/ray-docker/Ubuntu-24.04.json" and keep["record"]["write"]
+    assert json.loads(keep["record"]["text"]) == {"wslconfig_existed": True, "wslconfig": {
+        "general.instanceidletimeout": {"before": None, "set": "-1"}, "wsl2.vmidletimeout": {"before": None, "set": "-1"}}}
     assert any("run `wsl --shutdown` in Windows once" in note for note in result["notes"])
     assert result["conf"]["updates"] == ["boot.systemd"]
+
+
+def applied(plan, facts=FACTS):
+    keep = plan["keep_alive"]
+    return {**facts, "wslconfig": keep["text"], "windows_records": {"Ubuntu-24.04.json": keep["record"]["text"]},
+            "windows_run": {**facts["windows_run"], keep["run"]["name"]: keep["run"]["command"]}}
+
+
+def test_a_second_run_writes_nothing_and_an_old_vbs_entry_goes():
+    again = wsl.distro_plan(applied(wsl.distro_plan(FACTS, DISTRO, "Ubuntu-24.04")), DISTRO, "Ubuntu-24.04")["keep_alive"]
+    assert again["updates"] == [] and not again["run"]["write"] and not again["record"]["write"]
+    old = wsl.distro_plan({**FACTS, "startup_entries": ["ray-docker Ubuntu-24.04.vbs", "ray-docker Other.vbs"]}, DISTRO,
+                          "Ubuntu-24.04")["keep_alive"]
+    assert old["old_startup"] == ["/mnt/c/Users/ann/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/"
+                                  "ray-docker Ubuntu-24.04.vbs"], "only this distribution's entry"
+
+
+def test_without_wslg_nothing_is_started_at_logon_and_the_user_is_told():
+    result = wsl.distro_plan({**FACTS, "wslg_exe": False}, DISTRO, "Ubuntu-24.04")
+    assert not result["keep_alive"]["run"]["write"] and any("wslg.exe is missing" in note for note in result["notes"])
+
+
+def test_reg_query_rows_are_read_by_their_shape():
+    """reg.exe query prints the key's path, then one row per value: four spaces, the name, the type (REG_SZ, never
+    localized), the data, separated by runs of spaces (Microsoft's reg query documentation, examples)."""
+    text = ("\r\nHKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\r\n"
+            "    OneDrive    REG_SZ    \"C:\\Program Files\\OneDrive.exe\" /background\r\n"
+            "    ray-docker Ubuntu-24.04    REG_SZ    \"C:\\Program Files\\WSL\\wslg.exe\" -d Ubuntu-24.04 --exec /bin/sleep infinity\r\n"
+            "    Empty    REG_SZ\r\n\r\n")
+    assert wsl.parse_reg_query(text) == {
+        "OneDrive": '"C:\\Program Files\\OneDrive.exe" /background',
+        "ray-docker Ubuntu-24.04": '"C:\\Program Files\\WSL\\wslg.exe" -d Ubuntu-24.04 --exec /bin/sleep infinity',
+        "Empty": ""}
+
+
+def test_the_way_back_of_a_pc_of_its_own_restores_wslconfig_and_removes_the_run_entry():
+    facts = applied(wsl.distro_plan(FACTS, DISTRO, "Ubuntu-24.04"))
+    back = wsl.distro_removal_plan({**facts, "startup_entries": ["ray-docker Ubuntu-24.04.vbs"]}, "Ubuntu-24.04")
+    assert back["wslconfig"]["text"] == FACTS["wslconfig"] and back["wslconfig"]["restored"] and not back["wslconfig"]["delete"]
+    assert back["run"]["remove"] and back["run"]["name"] == "ray-docker Ubuntu-24.04"
+    assert back["record"] == "/mnt/c/Users/ann/AppData/Local/ray-docker/Ubuntu-24.04.json" and len(back["old_startup"]) == 1
+    made = applied(wsl.distro_plan({**FACTS, "wslconfig": "", "wslconfig_exists": False}, DISTRO, "Ubuntu-24.04"))
+    assert wsl.distro_removal_plan(made, "Ubuntu-24.04")["wslconfig"]["delete"], "a file the project made goes"
+    nothing = wsl.distro_removal_plan(FACTS, "Ubuntu-24.04")
+    assert not nothing["run"]["remove"] and nothing["wslconfig"]["restored"] == [] and nothing["record"] == ""
 
 
 def test_no_keep_alive_beside_docker_desktop_or_for_a_pcs_managed_distribution():
@@ -286,3 +199,24 @@ def test_without_interop_or_with_an_ansi_wslconfig_the_user_is_told():
     assert no_interop["keep_alive"] is None and "Windows interop is off" in no_interop["notes"][0]
     ansi = wsl.distro_plan({**FACTS, "wslconfig_encoding": "unknown"}, DISTRO, "Ubuntu-24.04")
     assert ansi["keep_alive"]["updates"] == [] and "is unknown, not UTF-8" in ansi["notes"][0]
+
+
+def test_a_key_set_to_none_is_deleted_and_a_section_left_empty_goes_with_it():
+    text, changed = wsl.merge_ini("[wsl2]\nmemory=8GB\n\n[experimental]\nnetworkingMode=nat\n", {"experimental": {"networkingMode": None}})
+    assert text == "[wsl2]\nmemory=8GB\n" and changed == ["experimental.networkingmode"]
+    same, nothing = wsl.merge_ini("[wsl2]\nmemory=8GB\n", {"experimental": {"networkingMode": None}})
+    assert same == "[wsl2]\nmemory=8GB\n" and nothing == [], "deleting a key that is not there changes nothing"
+    kept, _ = wsl.merge_ini("[x]\n# my note\na=1\n", {"x": {"a": None}})
+    assert kept == "[x]\n# my note\n", "a section with the user's comment in it stays"
+
+
+def test_the_record_keeps_the_users_first_value_and_restoring_gives_the_file_back():
+    original = "# mine\n[wsl2]\nmemory=8GB\nnetworkingMode=nat\n"
+    first, updates = wsl.merge_ini(original, {"wsl2": {"networkingMode": "mirrored", "vmIdleTimeout": -1}})
+    record = wsl.remember_before({}, original, first, updates)
+    assert record["wslconfig"]["wsl2.networkingmode"] == {"before": "nat", "set": "mirrored"}
+    second, updates = wsl.merge_ini(first, {"wsl2": {"networkingMode": "bridged"}})
+    record = wsl.remember_before(record, first, second, updates)
+    assert record["wslconfig"]["wsl2.networkingmode"] == {"before": "nat", "set": "bridged"}, "the user's value, not ours"
+    restored, keys, kept = wsl.restore_ini(second, record["wslconfig"])
+    assert restored == original and sorted(keys) == ["wsl2.networkingmode", "wsl2.vmidletimeout"] and kept == []
