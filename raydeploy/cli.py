@@ -78,6 +78,34 @@ def scalar_types(root=ROOT):
     return kinds
 
 
+@functools.cache
+def variable_tables(root=ROOT):
+    """(declared, internal, removed, roles) of the collection: every role's variables, the names the roles set for
+    themselves, and those of earlier releases (meta/internal_variables.yml, meta/removed_variables.yml)."""
+    import yaml  # ships with ansible-core
+
+    declared, roles = set(), []
+    for path in sorted(root.glob("roles/*/meta/argument_specs.yml")):
+        roles.append(path.parent.parent.name)
+        specs = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entry in (specs.get("argument_specs") or {}).values():
+            declared |= set(((entry or {}).get("options") or {}).keys())
+    internal = yaml.safe_load((root / "meta" / "internal_variables.yml").read_text(encoding="utf-8")) or {}
+    removed = yaml.safe_load((root / "meta" / "removed_variables.yml").read_text(encoding="utf-8")) or {}
+    return declared, set(internal.get("internal") or []) | set(internal.get("facts") or []), removed.get("removed") or {}, roles
+
+
+def name_problems(extravars, root=ROOT):
+    """-e names with a role's prefix that no role declares (a typo, or a name of an earlier release): refused before
+    Ansible starts, as the preflight would refuse them after it."""
+    from ansible_collections.ray_docker.cluster.plugins.module_utils import variable_names
+
+    declared, internal, removed, roles = variable_tables(root)
+    foreign = extravars.get("preflight_foreign_variables") or []
+    return variable_names.problems(extravars, declared, internal, removed, variable_names.prefixes(roles),
+                                   foreign if isinstance(foreign, list) else [], given=lambda name: True)
+
+
 def typed_value(text, kind):
     """`-e key=value` hands Ansible a string, and the string "false" is true in a condition. A value for
     a boolean or numeric variable becomes that type here; anything else stays a string, for the
@@ -201,4 +229,8 @@ def parse_args(argv, typed=True):
         inventories.append(str(path))
     args.inventory = inventories
     args.extravars = parse_extra_vars(args.extra_vars, typed=typed)
+    if typed:
+        problems = name_problems(args.extravars)
+        if problems:
+            raise UserError("-e: " + "; ".join(problems) + ". Nothing was run")
     return args

@@ -8,10 +8,10 @@ configured mirror.
 """
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import docker_daemon, registry_cache, wsl
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import PlanAction
 
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -19,10 +19,10 @@ NAMES = ("docker_registry_mirrors", "docker_insecure_registries", "docker_daemon
          "docker_desktop_daemon_config_file", "docker_desktop_ready_timeout")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False  # only the fallback read of the host connects (_execute_module)
-    _supports_check_mode = True
+class ActionModule(PlanAction):
+    ROLES = ("docker", "registry_cache")
+    NAMES = NAMES
+    ARGUMENTS = {"verify": {"type": "bool", "default": False}, "fresh": {"type": "bool", "default": False}}
 
     def _snapshot(self, task_vars, settings, fresh=False):
         """The run's snapshot (ray_engine, ray_host), else the docker role's own read of the host."""
@@ -36,14 +36,8 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(result.get("msg") or "cannot read the host's engine state", result=result)
         return result["ansible_facts"]["ray_engine"], result["ansible_facts"]["ray_host"]
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        host = task_vars.get("inventory_hostname", "?")
-        _, args = self.validate_argument_spec(argument_spec={"verify": {"type": "bool", "default": False},
-                                                             "fresh": {"type": "bool", "default": False}})
-        with role_settings.refusals_fail(task_vars):
-            settings = role_settings.resolve(self, task_vars, NAMES)
+    def plan(self, ctx, args, task_vars, result):
+        host, settings = ctx.host, ctx.settings
         engine, facts = self._snapshot(task_vars, settings, args["fresh"])
         info = engine.get("host_info") or {}
         active = [str(url) for url in ((info.get("RegistryConfig") or {}).get("Mirrors") or [])]
@@ -51,7 +45,7 @@ class ActionModule(ActionBase):
                                       facts.get("docker_desktop_integration", False))
         desktop = self._desktop(facts, settings) if kind == "desktop" else None
         read = engine.get("desktop_daemon_json") if kind == "desktop" else engine.get("daemon_json")
-        wanted = self._wanted_mirrors(task_vars, settings, (read or {}).get("content"))
+        wanted = self._wanted_mirrors(ctx, (read or {}).get("content"))
         if args["verify"]:
             return self._verify(result, host, engine, info, active, wanted, settings, desktop)
 
@@ -95,19 +89,18 @@ class ActionModule(ActionBase):
             self._verify(dict(result), host, engine, info, active, wanted, settings, desktop)
         return result
 
-    def _wanted_mirrors(self, task_vars, settings, content):
+    @staticmethod
+    def _wanted_mirrors(ctx, content):
         """docker_registry_mirrors, behind the cluster's LAN image cache when it uses one (role registry_cache)."""
-        with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars, roles=("registry_cache",), names=NAMES)
-        cache = ctx.settings
-        host, url = registry_cache.location(cache, ctx.head_hosts, ctx.worker_hosts, ctx.head_host, ctx.node_address)
+        settings = ctx.settings
+        host, url = registry_cache.location(settings, ctx.head_hosts, ctx.worker_hosts, ctx.head_host, ctx.node_address)
         if not host:
             return settings["docker_registry_mirrors"]
         try:
             current = docker_daemon.parse(content or "", "daemon.json").get("registry-mirrors") or []
         except docker_daemon.DaemonJsonError:
             current = []
-        return registry_cache.engine_mirrors(url, settings["docker_registry_mirrors"], current, cache["registry_cache_port"])
+        return registry_cache.engine_mirrors(url, settings["docker_registry_mirrors"], current, settings["registry_cache_port"])
 
     @staticmethod
     def _desktop(facts, settings):

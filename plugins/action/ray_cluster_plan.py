@@ -4,7 +4,8 @@ Plans, for this host: the auth token's copy, the GCS store's config and the head
 fault tolerance), the single-host cluster's bridge network, the containers to remove, and the containers to
 create or start in two phases (the GCS store and the head, then the workers), each with every docker_container
 setting and a digest of them (plugins/module_utils/cluster.py). Only containers that are missing, stopped or
-planned differently are in the phases, so a re-run with nothing to do applies nothing.
+planned differently are in the phases, so a re-run with nothing to do applies nothing. With `down`, what the role
+owns on the host instead: its containers (workers apart, they go first), its network and the GCS store's volume.
 
 Secrets stay out of the plan: the token and the passwords are created on the control node (0600) when missing
 and copied from there; the plan carries their paths and digests only.
@@ -13,13 +14,10 @@ and copied from there; the plan carries their paths and digests only.
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, resources, specs
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, secrets, snapshot
-
-
-ROLES = ("ray", "ray_cluster", "ray_image", "ray_monitoring")
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, names, ports, resources, specs
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, secrets, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
 
 def head_env(ctx, monitoring_host_images):
@@ -32,7 +30,8 @@ def head_env(ctx, monitoring_host_images):
     if not running["prometheus"]:
         return env
     if ctx.network_mode == "bridge":
-        prometheus_host, grafana_host = f"{ctx.cluster_name}-prometheus", f"{ctx.cluster_name}-grafana"
+        prometheus_host = names.monitoring_container(ctx.cluster_name, names.PROMETHEUS)
+        grafana_host = names.monitoring_container(ctx.cluster_name, names.GRAFANA)
     else:
         seen = "127.0.0.1" if ctx.monitoring_host == ctx.head_host else ctx.node_address(ctx.monitoring_host)
         prometheus_host = grafana_host = seen
@@ -43,77 +42,119 @@ def head_env(ctx, monitoring_host_images):
     return env
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False  # only the fallback read of the host connects (_execute_module)
-    _supports_check_mode = True
+def down_plan(ctx, engine):
+    """What the role owns on the host, from the snapshot: its containers (the workers apart: a worker stopped after
+    its head waits in Ray's reconnect loop until Docker kills it), the bridge network, the GCS store's volume."""
+    running = sorted((engine.get("containers") or {}).items())
+    network = ctx.settings["ray_cluster_network"]
+    volume = names.gcs_store_volume(ctx.cluster_name)
+    return {"workers": [name for name, row in running if names.role_of(row) == names.WORKER],
+            "others": [name for name, row in running if names.role_of(row) in (names.HEAD, names.GCS_STORE)],
+            "network": network if (engine.get("networks") or {}).get(network) else "",
+            "volumes": [volume] if (engine.get("volumes") or {}).get(volume) else []}
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        engine, facts, fresh = snapshot.required(self, task_vars)
-        settings = ctx.settings
-        result.update(changed=False, engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
+
+class ActionModule(PlanAction):
+    ROLES = ("ray", "ray_cluster", "ray_image", "ray_monitoring")
+    ARGUMENTS = {"down": {"type": "bool", "default": False}}
+
+    def plan(self, ctx, args, task_vars, result):
+        engine, facts, fresh = self.snapshot(task_vars)
+        if args["down"]:
+            result["down"] = down_plan(ctx, engine)
+            return self.keep(result, fresh)
+        result.update(engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
                       token_file=ctx.token_file, host_nodes=[node["node_name"] for node in ctx.host_nodes()],
                       expected_nodes=[node["node_name"] for node in ctx.expected_nodes])
-        if not engine.get("engine_answers"):
-            if self._task.check_mode:  # the docker role only pretended to start the engine
-                return dict(result, has_work=True)
-            raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
-                                    "Run the docker step first (runner.py docker).")
+        try:
+            self.require_engine(ctx, engine)
+        except EngineMissing:
+            return dict(result, has_work=True)
+        token_sha256, password = self.secrets(ctx)
+        files = engine.get("files") or {}
+        result["token"] = self.token(ctx, files, token_sha256)
+        planned = []
+        if snapshot.runs_gcs_store(ctx):
+            result["gcs_store"], store = self.gcs_store(ctx, engine, files, password)
+            planned.append(store)
+        planned += self.nodes(ctx, engine, facts, task_vars, token_sha256, password)
+        running = engine.get("containers") or {}
+        stale = specs.containers_to_reconcile(planned, running, ctx.settings["ray_cluster_compare_all"])
+        result.update(self.reconcile(ctx, engine, planned, running, stale))
+        gcs = result.get("gcs_store") or {}
+        result["has_work"] = bool(result["token"]["write"] or gcs.get("write_config") or gcs.get("write_password")
+                                  or result["network"]["create"] or result["remove"] or result["remove_volume"]
+                                  or stale)
+        return self.keep(result, fresh)
 
+    @staticmethod
+    def secrets(ctx):
+        """The token's digest and the GCS store's password, made on the control node (0600) when missing."""
         try:
             secrets.ensure(ctx.token_file, 64, "hex")
-            token_sha256 = secrets.sha256_of_file(ctx.token_file)
-            gcs_store = snapshot.runs_gcs_store(ctx)
-            password = secrets.ensure(ctx.redis_password_file, 48) if settings["ray_gcs_fault_tolerance"] else ""
+            password = secrets.ensure(ctx.redis_password_file, 48) if ctx.settings["ray_gcs_fault_tolerance"] else ""
+            return secrets.sha256_of_file(ctx.token_file), password
         except (OSError, secrets.SecretError) as exc:
             raise AnsibleActionFail(f"cannot prepare the cluster's secrets on the control node: {exc}")
-        files = engine.get("files") or {}
+
+    @staticmethod
+    def token(ctx, files, token_sha256):
         uid, gid = cluster.CONTAINER_UID, cluster.CONTAINER_GID
-        result["token"] = {
-            "source": ctx.token_file, "dest": ctx.host_token_file, "dir": ctx.host_config_dir, "uid": uid, "gid": gid,
-            "write": not (cluster.file_is(files.get(ctx.host_config_dir), "0711", 0, 0, directory=True)
-                         and cluster.file_is(files.get(ctx.host_token_file), "0600", uid, gid, token_sha256)),
+        return {"source": ctx.token_file, "dest": ctx.host_token_file, "dir": ctx.host_config_dir, "uid": uid, "gid": gid,
+                "write": not (cluster.file_is(files.get(ctx.host_config_dir), "0711", 0, 0, directory=True)
+                              and cluster.file_is(files.get(ctx.host_token_file), "0600", uid, gid, token_sha256))}
+
+    @staticmethod
+    def gcs_store(ctx, engine, files, password):
+        """(files to deliver, container spec) of the GCS store on the head's host."""
+        settings = ctx.settings
+        bridge = ctx.network_mode == "bridge"
+        config = cluster.redis_config(settings["ray_gcs_redis_port"], bridge, password)
+        config_source = os.path.join(ctx.config_dir, "redis.conf")
+        config_sha256 = secrets.keep_rendered(config_source, config)
+        password_sha256 = secrets.sha256_of_text(password)
+        delivery = {
+            "config_source": config_source, "config_dest": f"{ctx.host_config_dir}/redis.conf",
+            "password_source": ctx.redis_password_file, "password_dest": f"{ctx.host_config_dir}/redis_password",
+            "uid": cluster.REDIS_UID, "container_uid": cluster.CONTAINER_UID, "container_gid": cluster.CONTAINER_GID,
+            "write_config": not cluster.file_is(files.get(f"{ctx.host_config_dir}/redis.conf"), "0600",
+                                                cluster.REDIS_UID, cluster.REDIS_UID, config_sha256),
+            "write_password": not cluster.file_is(files.get(f"{ctx.host_config_dir}/redis_password"), "0600",
+                                                  cluster.CONTAINER_UID, cluster.CONTAINER_GID, password_sha256),
         }
+        image = settings["ray_gcs_redis_image"]
+        spec = cluster.redis_spec({
+            "container": names.gcs_store_container(ctx.cluster_name), "image": image,
+            "image_id": ((engine.get("images") or {}).get(image) or {}).get("Id") or "",
+            "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"], "cluster_name": ctx.cluster_name,
+            "config_source": f"{ctx.host_config_dir}/redis.conf", "config_sha256": config_sha256,
+            "volume": names.gcs_store_volume(ctx.cluster_name)})
+        return delivery, spec
+
+    def nodes(self, ctx, engine, facts, task_vars, token_sha256, password):
+        """The container specs of this host's Ray nodes, each held to its share of the host."""
+        share = resources.host_resources(ctx.host_nodes(), facts or {}, ctx.settings)
+        if share["errors"]:  # the preflight refuses these; here only for a role used on its own
+            raise AnsibleActionFail("; ".join(share["errors"]) + ". Nothing was changed.")
+        settings = self.node_settings(ctx, engine, task_vars, token_sha256, password)
+        return [cluster.node_spec(node, settings) for node in share["nodes"]]
+
+    @staticmethod
+    def node_settings(ctx, engine, task_vars, token_sha256, password):
+        """What every node's container is made of: image, token, network, environment, the GCS store, `ray start`."""
+        settings = ctx.settings
         images = engine.get("images") or {}
         image = f"{settings['ray_image_repository']}:{settings['ray_image_tag']}"
         bridge = ctx.network_mode == "bridge"
-        redis_address = f"{ctx.cluster_name}-redis" if bridge else "127.0.0.1"
-        planned = []
-        if gcs_store:
-            config = cluster.redis_config(settings["ray_gcs_redis_port"], bridge, password)
-            config_source = os.path.join(ctx.config_dir, "redis.conf")
-            config_sha256 = secrets.keep_rendered(config_source, config)
-            password_sha256 = secrets.sha256_of_text(password)
-            result["gcs_store"] = {
-                "config_source": config_source, "config_dest": f"{ctx.host_config_dir}/redis.conf",
-                "password_source": ctx.redis_password_file, "password_dest": f"{ctx.host_config_dir}/redis_password",
-                "uid": cluster.REDIS_UID, "container_uid": uid, "container_gid": gid,
-                "write_config": not cluster.file_is(files.get(f"{ctx.host_config_dir}/redis.conf"), "0600",
-                                                    cluster.REDIS_UID, cluster.REDIS_UID, config_sha256),
-                "write_password": not cluster.file_is(files.get(f"{ctx.host_config_dir}/redis_password"), "0600",
-                                                      uid, gid, password_sha256),
-            }
-            planned.append(cluster.redis_spec({
-                "container": f"{ctx.cluster_name}-redis", "image": settings["ray_gcs_redis_image"],
-                "image_id": (images.get(settings["ray_gcs_redis_image"]) or {}).get("Id") or "",
-                "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"], "cluster_name": ctx.cluster_name,
-                "config_source": f"{ctx.host_config_dir}/redis.conf", "config_sha256": config_sha256,
-                "volume": f"{ctx.cluster_name}-gcs-redis"}))
-
-        share = resources.host_resources(ctx.host_nodes(), facts or {}, settings)
-        if share["errors"]:  # the preflight refuses these; here only for a role used on its own
-            raise AnsibleActionFail("; ".join(share["errors"]) + ". Nothing was changed.")
-        head = next((node for node in ctx.nodes if node["role"] == "head"), None)
+        head = next((node for node in ctx.nodes if node["role"] == names.HEAD), None)
         monitoring_images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host,
                                                      "ray_engine").get("images") if ctx.monitoring_host != ctx.host else images
-        node_settings = {
+        redis_address = names.gcs_store_container(ctx.cluster_name) if bridge else "127.0.0.1"
+        node_ports, head_ports = ports.start_flags(settings, head=False), ports.start_flags(settings, head=True)
+        return {
             "image": image, "image_id": (images.get(image) or {}).get("Id") or "", "token_sha256": token_sha256,
-            "token_source": ctx.host_token_file, "token_target": cluster.CONTAINER_TOKEN_FILE, "cluster_name": ctx.cluster_name,
-            "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
+            "token_source": ctx.host_token_file, "token_target": cluster.CONTAINER_TOKEN_FILE,
+            "cluster_name": ctx.cluster_name, "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
             "dashboard_bind_address": settings["ray_cluster_dashboard_bind_address"]
             or ("127.0.0.1" if ctx.local_head else "0.0.0.0"),
             "dashboard_port": settings["ray_dashboard_port"], "nofile_limit": settings["ray_cluster_nofile_limit"],
@@ -121,40 +162,30 @@ class ActionModule(ActionBase):
             "head_env": head_env(ctx, monitoring_images),
             "head_address": (head["container"] if bridge else ctx.node_address(ctx.head_host)) if head else "",
             "gcs": {"address": f"{redis_address}:{settings['ray_gcs_redis_port']}",
-                    "namespace": f"{ctx.cluster_name}-{settings['ray_version']}",
+                    "namespace": names.gcs_namespace(ctx.cluster_name, settings["ray_version"]),
                     "password_source": f"{ctx.host_config_dir}/redis_password",
                     "password_sha256": secrets.sha256_of_text(password),
                     "reconnect_timeout": settings["ray_gcs_reconnect_timeout"]} if settings["ray_gcs_fault_tolerance"] else None,
             "start_options": {
                 "gcs_port": settings["ray_gcs_port"], "dashboard_port": settings["ray_dashboard_port"],
                 "node_ip_address": ctx.node_address(ctx.host) if not bridge else "",
-                "ports": {"node-manager-port": settings["ray_node_manager_port"],
-                          "object-manager-port": settings["ray_object_manager_port"],
-                          "runtime-env-agent-port": settings["ray_runtime_env_agent_port"],
-                          "dashboard-agent-grpc-port": settings["ray_dashboard_agent_grpc_port"],
-                          "dashboard-agent-listen-port": settings["ray_dashboard_agent_listen_port"],
-                          "metrics-export-port": settings["ray_metrics_export_port"],
-                          "min-worker-port": settings["ray_min_worker_port"],
-                          "max-worker-port": settings["ray_max_worker_port"]},
-                "head_ports": {"ray-client-server-port": settings["ray_client_server_port"]},
+                "ports": node_ports,
+                "head_ports": {flag: port for flag, port in head_ports.items() if flag not in node_ports},
                 "extra_args": settings["ray_cluster_extra_start_args"],
             },
         }
-        planned += [cluster.node_spec(node, node_settings) for node in share["nodes"]]
-        running = engine.get("containers") or {}
-        stale = specs.containers_to_reconcile(planned, running, settings["ray_cluster_compare_all"])
+
+    @staticmethod
+    def reconcile(ctx, engine, planned, running, stale):
+        """The network to create, the containers and the GCS store's data to remove, the phases to run."""
+        settings = ctx.settings
         network = settings["ray_cluster_network"]
-        volume = f"{ctx.cluster_name}-gcs-redis"
-        result.update(
-            network={"name": network, "create": bridge and not (engine.get("networks") or {}).get(network)},
-            remove=cluster.containers_to_remove(planned, running),
-            remove_volume=volume if (not settings["ray_gcs_fault_tolerance"]
-                                     and (engine.get("volumes") or {}).get(volume)) else "",
-            phases=cluster.phases(stale),
-            wait_timeout=settings["ray_cluster_wait_timeout"],
-        )
-        gcs = result.get("gcs_store") or {}
-        result["has_work"] = bool(result["token"]["write"] or gcs.get("write_config") or gcs.get("write_password")
-                                  or result["network"]["create"] or result["remove"] or result["remove_volume"]
-                                  or stale)
-        return snapshot.keep(result, fresh)
+        volume = names.gcs_store_volume(ctx.cluster_name)
+        return {
+            "network": {"name": network, "create": ctx.network_mode == "bridge" and not (engine.get("networks") or {}).get(network)},
+            "remove": cluster.containers_to_remove(planned, running),
+            "remove_volume": volume if (not settings["ray_gcs_fault_tolerance"]
+                                        and (engine.get("volumes") or {}).get(volume)) else "",
+            "phases": cluster.phases(stale),
+            "wait_timeout": settings["ray_cluster_wait_timeout"],
+        }

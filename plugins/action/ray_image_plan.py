@@ -7,38 +7,31 @@ left out, and the run goes on and ends degraded, saying so.
 """
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
 
+class ActionModule(PlanAction):
+    ROLES = ("ray", "ray_image", "ray_monitoring")
+    NAMES = ("docker_registry_mirrors",)
+    ARGUMENTS = {"pulled": {"type": "list", "elements": "dict"}}
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec={"pulled": {"type": "list", "elements": "dict"}})
-        with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars, roles=("ray", "ray_image", "ray_monitoring"),
-                                        names=("docker_registry_mirrors",))
+    def plan(self, ctx, args, task_vars, result):
         wanted = images.wanted(ctx.settings, ctx.host, ctx.head_host, ctx.monitoring_host)
         if args["pulled"] is not None:
             return self._judge(result, ctx, wanted, args["pulled"], task_vars)
-        engine, _, fresh = snapshot.required(self, task_vars)
-        if not engine.get("engine_answers") and not self._task.check_mode:
-            raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
-                                    "Run the docker step first (runner.py docker).")
+        engine, _, fresh = self.snapshot(task_vars)
+        try:
+            self.require_engine(ctx, engine)
+        except EngineMissing:
+            pass  # in check mode: every image is planned as missing (the engine was only pretended to start)
         plan = images.plan(wanted, engine.get("images"), ctx.settings["ray_image_pull_policy"])
         answers = bool(engine.get("engine_answers"))
-        result.update(changed=False, engine_answers=answers, images=wanted,
+        result.update(engine_answers=answers, images=wanted,
                       present={name: (value or {}).get("Id") for name, value in (engine.get("images") or {}).items()},
                       has_work=bool(plan["to_load"] or plan["to_pull"] or not answers), **plan)
-        return snapshot.keep(result, fresh)
+        return self.keep(result, fresh)
 
     def _judge(self, result, ctx, wanted, pulled, task_vars):
         """The pulls' outcomes: required failures stop the run, optional ones are noted; the new image ids go into

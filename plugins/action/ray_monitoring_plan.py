@@ -11,14 +11,24 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, specs
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, secrets, snapshot
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, names, specs
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import secrets, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
 
 ROLES = ("ray", "ray_cluster", "ray_monitoring")
 DASHBOARD_CACHE = os.path.join("~", ".cache", "ray-docker", "grafana-dashboards")
+
+
+def down_plan(ctx, engine):
+    """What the role owns on the host, from the snapshot: its containers, and with ray_monitoring_purge on the
+    monitoring host the data volumes (kept otherwise: the next `site` finds the metrics from before)."""
+    containers = monitoring.running_monitoring_containers(engine.get("containers"))
+    present = engine.get("volumes") or {}
+    volumes = [names.monitoring_volume(ctx.cluster_name, part) for part in (names.PROMETHEUS, names.GRAFANA)]
+    purge = ctx.settings["ray_monitoring_purge"] and ctx.host == ctx.monitoring_host
+    return {"containers": sorted(containers), "volumes": [volume for volume in volumes if purge and present.get(volume)]}
 
 
 def dashboards(ray_version):
@@ -39,36 +49,33 @@ def dashboards(ray_version):
     return made
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False  # only the fallback read of the host connects (_execute_module)
-    _supports_check_mode = True
+class ActionModule(PlanAction):
+    ROLES = ROLES
+    ARGUMENTS = {"down": {"type": "bool", "default": False}}
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars, roles=ROLES)
-        engine, _, fresh = snapshot.required(self, task_vars)
-        if not engine.get("engine_answers"):
-            if self._task.check_mode:
-                return dict(result, changed=False, engine_answers=False, has_work=True)
-            raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
-                                    "Run the docker step first (runner.py docker).")
-        settings = ctx.settings
+    def plan(self, ctx, args, task_vars, result):
+        engine, _, fresh = self.snapshot(task_vars)
+        if args["down"]:
+            result["down"] = down_plan(ctx, engine)
+            return self.keep(result, fresh)
+        try:
+            self.require_engine(ctx, engine)
+        except EngineMissing:
+            return dict(result, engine_answers=False, has_work=True)
         name = ctx.cluster_name
-        parts = monitoring.running_parts(settings, engine.get("images") or {}) if snapshot.monitoring_here(ctx) else \
+        parts = monitoring.running_parts(ctx.settings, engine.get("images") or {}) if snapshot.monitoring_here(ctx) else \
             {"prometheus": False, "grafana": False}
         running = monitoring.running_monitoring_containers(engine.get("containers"))
         plan = {"runs_here": parts["prometheus"], "parts": parts, "dirs": [], "files": [], "password": None, "run": [],
-                "prometheus_config": "", "ready_urls": [], "prometheus_container": f"{name}-prometheus"}
+                "prometheus_config": "", "ready_urls": [],
+                "prometheus_container": names.monitoring_container(name, names.PROMETHEUS)}
         if parts["prometheus"]:
             plan.update(self._plan_here(ctx, engine, parts))
         wanted = [spec["name"] for spec in plan.pop("specs", [])]
         plan["remove"] = [container for container in running if container not in wanted]
         plan["has_work"] = bool(plan["dirs"] or plan["files"] or plan["password"] or plan["run"] or plan["remove"])
-        result.update(changed=False, engine_answers=True, **plan)
-        return snapshot.keep(result, fresh)
+        result.update(engine_answers=True, **plan)
+        return self.keep(result, fresh)
 
     def _plan_here(self, ctx, engine, parts):
         settings = ctx.settings
@@ -82,7 +89,8 @@ class ActionModule(ActionBase):
             nodes, ctx.network_mode, addresses, settings["ray_metrics_export_port"],
             [settings["ray_dashboard_metrics_port"], settings["ray_autoscaler_metrics_port"]])
         config = monitoring.prometheus_config(name, node_targets, head_targets, settings["ray_monitoring_scrape_interval"])
-        prometheus_url = f"http://{name + '-prometheus' if bridge else '127.0.0.1'}:{settings['ray_prometheus_port']}"
+        prometheus_at = names.monitoring_container(name, names.PROMETHEUS) if bridge else "127.0.0.1"
+        prometheus_url = f"http://{prometheus_at}:{settings['ray_prometheus_port']}"
         password_file = os.path.expanduser(settings["ray_monitoring_grafana_password_file"]
                                            or os.path.join(ctx.config_dir, "grafana_admin_password"))
         password_sha256 = ""
@@ -105,16 +113,17 @@ class ActionModule(ActionBase):
                   "bind_address": settings["ray_monitoring_bind_address"]
                   or ("127.0.0.1" if ctx.hosts.get(ctx.host, {}).get("connection") == "local" else "0.0.0.0")}
         planned = [monitoring.prometheus_spec(dict(
-            common, container=f"{name}-prometheus", image=settings["ray_prometheus_image"],
+            common, container=names.monitoring_container(name, names.PROMETHEUS), image=settings["ray_prometheus_image"],
             image_id=(images.get(settings["ray_prometheus_image"]) or {}).get("Id") or "", port=settings["ray_prometheus_port"],
-            retention=settings["ray_monitoring_retention"], config_dir=prometheus_dir, volume=f"{name}-prometheus-data"))]
+            retention=settings["ray_monitoring_retention"], config_dir=prometheus_dir,
+            volume=names.monitoring_volume(name, names.PROMETHEUS)))]
         if grafana:
             datasource = files[f"{grafana_dir}/provisioning/datasources/ray.yml"]["content"]
             planned.append(monitoring.grafana_spec(dict(
-                common, container=f"{name}-grafana", image=settings["ray_grafana_image"],
+                common, container=names.monitoring_container(name, names.GRAFANA), image=settings["ray_grafana_image"],
                 image_id=(images.get(settings["ray_grafana_image"]) or {}).get("Id") or "", port=settings["ray_grafana_port"],
                 provisioning_dir=f"{grafana_dir}/provisioning", dashboards_dir=f"{grafana_dir}/dashboards",
-                password_file=f"{grafana_dir}/admin_password", volume=f"{name}-grafana-data",
+                password_file=f"{grafana_dir}/admin_password", volume=names.monitoring_volume(name, names.GRAFANA),
                 datasource_sha256=secrets.sha256_of_text(datasource), password_sha256=password_sha256)))
         urls = [f"http://127.0.0.1:{settings['ray_prometheus_port']}/-/ready"]
         if grafana:

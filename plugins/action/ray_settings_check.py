@@ -13,7 +13,7 @@ Logic: plugins/module_utils/settings.py (one variable) and plugins/module_utils/
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import preflight, settings, topology
+from ansible_collections.ray_docker.cluster.plugins.module_utils import preflight, settings, topology, variable_names
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
 ARGUMENTS = {
@@ -73,6 +73,25 @@ class ActionModule(ActionBase):
         mode = typed.get("ray_network_mode") or catalog.roles["ray"].defaults.get("ray_network_mode", "auto")
         return preflight.inventory_problems(head_hosts, worker_hosts, {h: d["node_count"] for h, d in hosts.items()}, mode)
 
+    def _name_problems(self, task_vars, catalog, foreign_patterns):
+        """Variables with a role's prefix that no role declares: a typo, or a name of an earlier release."""
+        host = task_vars.get("inventory_hostname", "")
+        manager = self._task.get_variable_manager()
+
+        def source(name):
+            if manager is not None and name in (manager.extra_vars or {}):
+                return "with -e"
+            inventory_host = manager._inventory.get_host(host) if manager is not None else None
+            if inventory_host is not None and name in inventory_host.get_vars():
+                return f"for host {host} in the inventory"
+            groups = [group.name for group in (inventory_host.get_groups() if inventory_host is not None else [])
+                      if name in group.get_vars()]
+            return f"for group {groups[0]} in the inventory" if groups else "in the inventory's group_vars/host_vars or the play"
+
+        return variable_names.problems(task_vars.keys(), set(catalog.specs), catalog.internal, catalog.removed,
+                                       variable_names.prefixes(catalog.roles), foreign_patterns, source,
+                                       given=lambda name: manager is not None and name in (manager.extra_vars or {}))
+
     def _check_host(self, task_vars, catalog, result):
         host = task_vars.get("inventory_hostname", "?")
         groups = task_vars.get("groups") or {}
@@ -88,6 +107,7 @@ class ActionModule(ActionBase):
                 errors.append(f"{name}: cannot be evaluated: {str(exc).splitlines()[0]}")
         typed, problems = settings.check_settings(specs, rules, values)
         errors += problems
+        errors += self._name_problems(task_vars, catalog, typed.get("preflight_foreign_variables") or [])
         if not errors:
             ray_hosts = topology.ray_hosts(groups.get("ray_head"), groups.get("ray_workers"))
             known = ray_start_flags() if typed.get("ray_cluster_extra_start_args") else None

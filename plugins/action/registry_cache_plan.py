@@ -10,10 +10,10 @@ source served which host's pulls.
 import json
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images, registry_cache
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, snapshot
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import PlanAction
 
 INFO_MODULE = "ray_docker.cluster.registry_cache_info"
 NAMES = ("docker_registry_mirrors",)
@@ -54,24 +54,17 @@ def _json_or_empty(text):
         return {}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False  # only the read of the cache's host connects (_execute_module)
-    _supports_check_mode = True
+class ActionModule(PlanAction):
+    ROLES = ("ray", "registry_cache", "ray_image", "ray_monitoring")
+    NAMES = NAMES
+    ARGUMENTS = {"report": {"type": "bool", "default": False}, "log_offset": {"type": "int", "default": -1},
+                 "down": {"type": "bool", "default": False}}
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec={"report": {"type": "bool", "default": False},
-                                                             "log_offset": {"type": "int", "default": -1},
-                                                             "down": {"type": "bool", "default": False}})
-        with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars, roles=("ray", "registry_cache", "ray_image", "ray_monitoring"),
-                                        names=NAMES)
+    def plan(self, ctx, args, task_vars, result):
         state = self.state(ctx)
         if args["down"]:  # the host it is configured for, in use or not
             state["runs_here"] = ctx.host == registry_cache.cache_host(ctx.settings, ctx.head_host)
-        result.update(changed=False, **state)
+        result.update(state)
         if not state["runs_here"]:
             return result
         settings = ctx.settings

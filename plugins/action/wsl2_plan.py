@@ -16,7 +16,7 @@ import subprocess
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, preflight, topology, windows_pc, wsl
+from ansible_collections.ray_docker.cluster.plugins.module_utils import host_state, ports, topology, windows_pc, wsl
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 
 
@@ -73,7 +73,7 @@ class ActionModule(ActionBase):
         if args["host_key"] is not None:  # recording the key needs the address and the known_hosts file only
             names = {"wsl2_distro_host", "wsl2_ssh_port", "wsl2_known_hosts_file"}
         else:
-            names = set(catalog.roles["wsl2"].specs) | set(preflight.PORT_VARIABLES) | {"ray_min_worker_port",
+            names = set(catalog.roles["wsl2"].specs) | set(ports.VARIABLES) | {"ray_min_worker_port",
                                                                                        "ray_max_worker_port"}
         with role_settings.refusals_fail(task_vars):
             settings = role_settings.resolve(self, task_vars, sorted(names), catalog)
@@ -111,10 +111,10 @@ class ActionModule(ActionBase):
                 remote.append(data["node_ip"] or ip_of(data["address"]))
             remote.append(source_address(ip_of(address) or address))
             remote = [item for item in remote if item and not item.startswith("127.")]
-        ports = {name: value for name, value in preflight.ports(settings).items() if name != "ray_gcs_redis_port"}
+        opened = ports.between_hosts(settings)
         guid = str(state.get("machine_guid") or "").lower()
         control_pc = bool(guid) and guid == control_node_machine_guid()
-        plan = windows_pc.pc_plan(state, settings, len(ray_hosts) > 1, control_pc, remote, ports,
+        plan = windows_pc.pc_plan(state, settings, len(ray_hosts) > 1, control_pc, remote, opened,
                                   [settings["ray_min_worker_port"], settings["ray_max_worker_port"]],
                                   wsl_exe=str(task_vars.get("wsl2_exe") or windows_pc.WSL_EXE))
         result.update(plan)

@@ -17,9 +17,9 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Name the monitoring volumes of this cluster
+- name: Say where Grafana listens
   ansible.builtin.debug:
-    msg: "{{ lookup('ray_docker.cluster.setting', 'ray_cluster_name') }}-prometheus-data"
+    msg: "Grafana listens on {{ lookup('ray_docker.cluster.setting', 'ray_grafana_port') }}"
 """
 
 RETURN = r"""

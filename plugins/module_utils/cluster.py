@@ -4,6 +4,7 @@
 The ray_cluster_plan action builds the plan from here; the unit tests call these functions directly.
 """
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils import names
 from ansible_collections.ray_docker.cluster.plugins.module_utils.specs import with_spec_digest
 
 
@@ -44,17 +45,12 @@ def start_command(node, head_address, options):
 
 # What the digest covers besides docker_container's parameters, as labels, so that `--diff` shows
 # a new image behind the same tag or a new token, not only a new digest.
-IMAGE_LABEL = "ray-docker.image-id"
-TOKEN_LABEL = "ray-docker.token-sha256"
-REDIS_PASSWORD_LABEL = "ray-docker.redis-password-sha256"
 REDIS_PASSWORD_TARGET = "/run/secrets/ray_redis_password"
 REDIS_CONFIG_TARGET = "/usr/local/etc/redis/redis.conf"
-GCS_STORE_ROLE = "gcs-store"
 NO_FT_RECONNECT_TIMEOUT = 15
 NO_FT_LIVENESS_CHECK_MS = 5000
 # The containers this role runs, by their ray-docker.role label; others of the cluster (monitoring)
 # belong to other roles.
-CLUSTER_ROLES = ("head", "worker", GCS_STORE_ROLE)
 
 
 def node_spec(node, settings):
@@ -76,10 +72,10 @@ def node_spec(node, settings):
         "env": {str(key): str(value) for key, value in sorted({**(settings.get("env") or {}),
                                                                **((settings.get("head_env") or {}) if head else {})}.items())},
         "mounts": [{"type": "bind", "source": settings["token_source"], "target": settings["token_target"], "read_only": True}],
-        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": node["role"],
-                   "ray-docker.node": node["node_name"], IMAGE_LABEL: settings.get("image_id") or "",
+        "labels": {names.CLUSTER: settings["cluster_name"], names.ROLE: node["role"],
+                   names.NODE: node["node_name"], names.IMAGE_ID: settings.get("image_id") or "",
                    # 16 hex digits of the token's SHA-256: tells tokens apart, reveals nothing of a 256-bit token.
-                   TOKEN_LABEL: (settings.get("token_sha256") or "")[:16]},
+                   names.TOKEN_SHA256: (settings.get("token_sha256") or "")[:16]},
         "restart_policy": "unless-stopped",
         # `ray start --block` as PID 1 never reaps orphans: every job's entrypoint shell would stay a zombie.
         "init": True,
@@ -105,7 +101,7 @@ def node_spec(node, settings):
                                "read_only": True})
         spec["command"] = ["sh", "-c", f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"', "ray-start",
                            *spec["command"]]
-        spec["labels"][REDIS_PASSWORD_LABEL] = (gcs.get("password_sha256") or "")[:16]
+        spec["labels"][names.REDIS_PASSWORD_SHA256] = (gcs.get("password_sha256") or "")[:16]
     elif not head:
         # How long a worker waits for a restarted head before restarting itself. With fault tolerance
         # the head comes back with the cluster's state: wait for it. Without, a new head knows nothing
@@ -132,16 +128,16 @@ def redis_spec(settings):
         "env": {},
         "mounts": [{"type": "bind", "source": settings["config_source"], "target": REDIS_CONFIG_TARGET, "read_only": True},
                    {"type": "volume", "source": settings["volume"], "target": "/data"}],
-        "labels": {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": GCS_STORE_ROLE,
-                   IMAGE_LABEL: settings.get("image_id") or "",
-                   "ray-docker.config-sha256": (settings.get("config_sha256") or "")[:16]},
+        "labels": {names.CLUSTER: settings["cluster_name"], names.ROLE: names.GCS_STORE,
+                   names.IMAGE_ID: settings.get("image_id") or "",
+                   names.CONFIG_SHA256: (settings.get("config_sha256") or "")[:16]},
         "restart_policy": "unless-stopped",
         "init": False,
     }
     if bridge:
         spec["hostname"] = settings["container"]
         spec["networks"] = [{"name": settings["network"]}]
-    return with_spec_digest(spec, GCS_STORE_ROLE)
+    return with_spec_digest(spec, names.GCS_STORE)
 
 
 def containers_to_remove(specs, running):
@@ -149,7 +145,7 @@ def containers_to_remove(specs, running):
     fault tolerance switched off); containers of other roles are left alone."""
     planned = {spec["name"] for spec in specs}
     return sorted(name for name, row in (running or {}).items()
-                  if name not in planned and ((row or {}).get("Labels") or {}).get("ray-docker.role") in CLUSTER_ROLES)
+                  if name not in planned and names.role_of(row) in names.CLUSTER_ROLES)
 
 
 # The official image runs Ray as user ray (uid 1000, gid 100): the token file must be readable by it.
@@ -191,5 +187,5 @@ def file_is(described, mode, uid, gid, sha256=None, directory=False):
 def phases(stale):
     """The containers to run, in order: the GCS store and the head first (workers need the head's address),
     then every worker."""
-    first = [spec for spec in stale if spec["role"] in (GCS_STORE_ROLE, "head")]
-    return [first, [spec for spec in stale if spec["role"] == "worker"]]
+    first = [spec for spec in stale if spec["role"] in (names.GCS_STORE, names.HEAD)]
+    return [first, [spec for spec in stale if spec["role"] == names.WORKER]]

@@ -8,6 +8,8 @@ it generates, the same ones a head writes into its session folder.
 import hashlib
 import json
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils import names
+
 DATASOURCE_NAME = "Prometheus"  # what Ray's dashboard asks Grafana for (RAY_PROMETHEUS_NAME's default)
 DATASOURCE_UID = "ray-prometheus"
 CLUSTER_LABEL = "ray_io_cluster"  # the label Ray's dashboards filter clusters on (KubeRay sets it the same way)
@@ -107,7 +109,7 @@ def ray_dashboards():
     return dashboards
 
 
-MONITORING_ROLE = "monitoring"
+MONITORING_ROLE = names.MONITORING
 GRAFANA_UID = 472  # the official image's grafana user
 PROMETHEUS_CONFIG_DIR = "/etc/prometheus"
 GRAFANA_PASSWORD_TARGET = "/run/secrets/grafana_admin_password"
@@ -127,7 +129,7 @@ def _placement(spec, settings):
 
 
 def _labels(settings, role):
-    return {"ray-docker.cluster": settings["cluster_name"], "ray-docker.role": MONITORING_ROLE,
+    return {names.CLUSTER: settings["cluster_name"], names.ROLE: MONITORING_ROLE,
             "ray-docker.service": role, "ray-docker.image-id": settings.get("image_id") or ""}
 
 
@@ -227,7 +229,7 @@ def monitoring_files(prometheus_dir, grafana_dir, prometheus, prometheus_url, gr
 def running_monitoring_containers(containers):
     """Names of the containers (the engine query's rows) this role runs: Prometheus and Grafana."""
     return sorted(name for name, row in (containers or {}).items()
-                  if ((row or {}).get("Labels") or {}).get("ray-docker.role") == MONITORING_ROLE)
+                  if names.role_of(row) == MONITORING_ROLE)
 
 
 def running_parts(settings, images_on_monitoring_host):

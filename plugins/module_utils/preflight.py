@@ -9,52 +9,32 @@ check (plugins/action/ray_settings_check.py) runs that and then these, in two st
 Every message names the variable or the host at fault.
 """
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import topology
+from ansible_collections.ray_docker.cluster.plugins.module_utils import ports, topology
 from ansible_collections.ray_docker.cluster.plugins.module_utils.resources import host_resources
 from ansible_collections.ray_docker.cluster.plugins.module_utils.wsl import wslconfig_memory_advice
 
 # `ray start` flags the ray_cluster role sets from its own variables: the same flag twice makes Ray
 # refuse to start (or silently take the last one).
 OWNED_FLAGS = {
-    "--head": "the inventory's ray_head group", "--address": "the head's address", "--port": "ray_gcs_port",
+    "--head": "the inventory's ray_head group", "--address": "the head's address",
     "--node-name": "the plan", "--node-ip-address": "ray_node_ip_address", "--block": "the role",
     "--num-cpus": "ray_cluster_head_num_cpus/ray_cluster_worker_num_cpus",
     "--num-gpus": "ray_cluster_host_gpus and ray_cluster_head_num_gpus/ray_cluster_worker_num_gpus",
     "--memory": "ray_cluster_head_memory/ray_cluster_worker_memory",
     "--object-store-memory": "ray_cluster_object_store_memory/ray_cluster_object_store_fraction",
-    "--dashboard-host": "the role", "--dashboard-port": "ray_dashboard_port",
-    "--ray-client-server-port": "ray_client_server_port", "--node-manager-port": "ray_node_manager_port",
-    "--object-manager-port": "ray_object_manager_port", "--runtime-env-agent-port": "ray_runtime_env_agent_port",
-    "--dashboard-agent-grpc-port": "ray_dashboard_agent_grpc_port",
-    "--dashboard-agent-listen-port": "ray_dashboard_agent_listen_port",
-    "--metrics-export-port": "ray_metrics_export_port", "--min-worker-port": "ray_min_worker_port",
-    "--max-worker-port": "ray_max_worker_port", "--disable-usage-stats": "the role",
+    "--dashboard-host": "the role", "--disable-usage-stats": "the role",
+    **ports.flag_owners(),
 }
 # Token authentication is always on; these would switch it off or point it elsewhere.
 OWNED_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN"}
-# Every pinned port of a Ray host, by variable: none may collide, none may lie in the worker range.
-PORT_VARIABLES = (
-    "ray_gcs_port", "ray_dashboard_port", "ray_client_server_port", "ray_node_manager_port", "ray_object_manager_port",
-    "ray_runtime_env_agent_port", "ray_dashboard_agent_grpc_port", "ray_dashboard_agent_listen_port",
-    "ray_metrics_export_port", "ray_gcs_redis_port", "ray_prometheus_port", "ray_grafana_port",
-    "ray_dashboard_metrics_port", "ray_autoscaler_metrics_port", "registry_cache_port",
-)
-
-
-WINDOWS_DYNAMIC_PORTS = (49152, 65535)
-
-
-def ports(values):
-    """{variable: port} of the pinned ports among `values`."""
-    return {name: values[name] for name in PORT_VARIABLES if isinstance(values.get(name), int)}
 
 
 def dynamic_range_problems(values, why):
     """Pinned ports (and the worker range) inside Windows' dynamic port range, where Hyper-V and WSL's mirrored
     networking reserve blocks at each boot: a Ray node on a Windows PC could not bind them."""
-    low, high = WINDOWS_DYNAMIC_PORTS
+    low, high = ports.WINDOWS_DYNAMIC_PORTS
     errors = [f"{name}={port}: must be below {low} ({why}: Windows keeps {low}-{high} for itself)"
-              for name, port in sorted(ports(values).items()) if port >= low]
+              for name, port in sorted(ports.pinned(values).items()) if port >= low]
     top = values.get("ray_max_worker_port")
     if isinstance(top, int) and top >= low:
         errors.append(f"ray_max_worker_port={top}: must be below {low} ({why}: Windows keeps {low}-{high} for itself)")
@@ -87,8 +67,7 @@ def value_problems(values, ray_hosts, known_flags=None, resolvable=lambda host: 
         errors.append(f"ray_image_tag={tag} must be a pinned tag that contains ray_version={version}, so that every host "
                       "and the control node run the same Ray")
     if "ray_min_worker_port" in values and "ray_max_worker_port" in values:
-        errors += [f"Port problem: {error}" for error in
-                   topology.port_errors(ports(values), values["ray_min_worker_port"], values["ray_max_worker_port"])]
+        errors += [f"Port problem: {error}" for error in ports.collisions(values)]
     monitoring_host = values.get("ray_monitoring_host")
     if values.get("ray_monitoring_enabled") and monitoring_host and monitoring_host not in ray_hosts:
         errors.append(f"ray_monitoring_host={monitoring_host} must be one of the Ray hosts ({', '.join(ray_hosts)}): "

@@ -3,7 +3,7 @@
 import hashlib
 import json
 
-SPEC_LABEL = "ray-docker.spec"
+from ansible_collections.ray_docker.cluster.plugins.module_utils.names import SPEC as SPEC_LABEL
 
 
 def with_spec_digest(spec, role):

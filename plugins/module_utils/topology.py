@@ -8,7 +8,8 @@ builds them from hostvars):
      "connection": str (ansible_connection), "address": str (ansible_host, else the inventory name)}
 """
 
-HEAD, WORKER = "head", "worker"
+from ansible_collections.ray_docker.cluster.plugins.module_utils import names
+from ansible_collections.ray_docker.cluster.plugins.module_utils.names import HEAD, WORKER
 
 
 def ray_hosts(head_hosts, worker_hosts):
@@ -51,22 +52,6 @@ def topology_errors(head_hosts, worker_hosts, node_counts, requested_mode="auto"
     return errors
 
 
-def port_errors(ports, min_worker_port, max_worker_port):
-    """Port variables sharing a port, or inside the worker port range ({name: port}, typed)."""
-    errors, owners = [], {}
-    low, high = int(min_worker_port), int(max_worker_port)
-    for name, port in sorted((ports or {}).items()):
-        if port in owners:
-            errors.append(f"{name}={port} collides with {owners[port]}")
-        elif low <= port <= high:
-            errors.append(f"{name}={port} lies in the worker port range ray_min_worker_port..ray_max_worker_port "
-                          f"({low}-{high})")
-        owners.setdefault(port, name)
-    if low >= high:
-        errors.append(f"ray_min_worker_port={low} and ray_max_worker_port={high}: the first must be below the second")
-    return errors
-
-
 def node_plan(head_hosts, worker_hosts, node_counts, cluster_name="ray"):
     """Every Ray container of the cluster, head first: [{host, container, role, node_name}].
 
@@ -79,10 +64,10 @@ def node_plan(head_hosts, worker_hosts, node_counts, cluster_name="ray"):
         on_head_host = host in head_hosts[:1]
         for index in range(int(node_counts.get(host, 1))):
             if on_head_host and index == 0:
-                role, container = HEAD, f"{cluster_name}-head"
+                role, container = HEAD, names.head_container(cluster_name)
             else:
-                role, container = WORKER, f"{cluster_name}-worker-{index if on_head_host else index + 1}"
-            plan.append({"host": host, "container": container, "role": role, "node_name": f"{container}@{host}"})
+                role, container = WORKER, names.worker_container(cluster_name, index if on_head_host else index + 1)
+            plan.append({"host": host, "container": container, "role": role, "node_name": names.node_name(container, host)})
     return plan
 
 

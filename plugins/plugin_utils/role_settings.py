@@ -48,16 +48,24 @@ def load_role(loader, role, roles_dir=ROLES_DIR):
     return RoleFiles(specs, rules, groups, defaults or {})
 
 
-class Catalog:
-    """Every role's files, loaded once per task."""
+META_DIR = COLLECTION_ROOT / "meta"
 
-    def __init__(self, loader, roles_dir=ROLES_DIR):
+
+class Catalog:
+    """Every role's files, loaded once per task; and the collection's tables of names: those the roles set for
+    themselves (meta/internal_variables.yml) and those of earlier releases (meta/removed_variables.yml)."""
+
+    def __init__(self, loader, roles_dir=ROLES_DIR, meta_dir=META_DIR):
         self.roles = {role: load_role(loader, role, roles_dir) for role in role_names(roles_dir)}
         self.defaults, self.specs, self.rules = {}, {}, {}
         for files in self.roles.values():
             self.defaults.update(files.defaults)
             self.specs.update(files.specs)
             self.rules.update(files.rules)
+        internal = loader.load_from_file(str(Path(meta_dir) / "internal_variables.yml"), unsafe=True) or {}
+        self.internal = set(internal.get("internal") or []) | set(internal.get("facts") or [])
+        self.removed = dict((loader.load_from_file(str(Path(meta_dir) / "removed_variables.yml"), unsafe=True)
+                             or {}).get("removed") or {})
 
     def applying_to(self, host, groups):
         """(specs, rules) of the variables of every role that applies to `host` (its groups)."""

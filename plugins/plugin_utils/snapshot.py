@@ -10,7 +10,7 @@ A re-run that changes nothing asks each host exactly once.
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
-from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, registry_cache
+from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, names, registry_cache
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -44,6 +44,15 @@ def registry_cache_query(ctx):
     return registry_cache.state_query(settings, registry_cache.upstream(settings)) if host and host == ctx.host else None
 
 
+def volumes(ctx):
+    """The named volumes a role of this host owns: the GCS store's on the head's host, Prometheus's and Grafana's on
+    the monitoring host."""
+    found = [names.gcs_store_volume(ctx.cluster_name)] if ctx.host == ctx.head_host else []
+    if ctx.host == ctx.monitoring_host:
+        found += [names.monitoring_volume(ctx.cluster_name, part) for part in (names.PROMETHEUS, names.GRAFANA)]
+    return found
+
+
 def query(ctx):
     """The module's options for everything the roles will compare on this host."""
     settings = ctx.settings
@@ -60,8 +69,8 @@ def query(ctx):
         "desktop_daemon_json": settings.get("docker_desktop_daemon_config_file") or "auto",
         "images": [image["name"] for image in wanted],
         "networks": [settings["ray_cluster_network"]] if ctx.network_mode == "bridge" else [],
-        "volumes": [f"{ctx.cluster_name}-gcs-redis"] if ctx.host == ctx.head_host else [],
-        "container_label": f"ray-docker.cluster={ctx.cluster_name}",
+        "volumes": volumes(ctx),
+        "container_label": names.cluster_label(ctx.cluster_name),
         "files": files,
         "registry_cache": registry_cache_query(ctx),
     }

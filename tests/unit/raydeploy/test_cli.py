@@ -1,6 +1,7 @@
 """runner.py's arguments: verbs, options and the three extra-vars forms."""
 
 import json
+import re
 
 import pytest
 
@@ -78,3 +79,20 @@ def test_later_extra_vars_win():
 def test_bad_extra_vars_are_explained(tmp_path, value, needle):
     with pytest.raises(cli.UserError, match=needle):
         cli.parse_extra_vars([value], base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ("ray_node_cont=5", "ray_node_cont is no variable of any role: did you mean ray_node_count?"),
+    ('{"docker_registry_mirror": ["http://10.0.0.10:5000"]}', "did you mean docker_registry_mirrors?"),
+    ("wsl2_rootfs_url=https://example.com/x.wsl", "wsl2_rootfs_url was renamed in 1.0.0: use wsl2_rootfs_urls"),
+    ("ray_cluster_plan=x", "ray_cluster_plan is set by the roles themselves"),
+])
+def test_an_unknown_or_removed_extra_var_name_is_refused_before_ansible_starts(extra, needle):
+    with pytest.raises(cli.UserError, match=re.escape(needle)):
+        cli.parse_args(["preflight", "-e", extra])
+
+
+def test_known_names_and_declared_foreign_ones_pass():
+    args = cli.parse_args(["preflight", "-e", "ray_node_count=2", "-e",
+                           '{"preflight_foreign_variables": ["docker_users"], "docker_users": ["ann"]}'])
+    assert args.extravars["ray_node_count"] == 2 and args.extravars["docker_users"] == ["ann"]

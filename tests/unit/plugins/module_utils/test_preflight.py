@@ -3,15 +3,11 @@
 import pytest
 
 from ansible_collections.ray_docker.cluster.plugins.action.ray_settings_check import ray_start_flags
-from ansible_collections.ray_docker.cluster.plugins.module_utils import preflight
+from ansible_collections.ray_docker.cluster.plugins.module_utils import ports, preflight
 
 GIB = 1024 ** 3
 FACTS = {"cpus": 2, "mem_total": 24 * GIB, "nofile_hard": 20000}
-PORTS = {"ray_gcs_port": 6379, "ray_dashboard_port": 8265, "ray_client_server_port": 10001, "ray_node_manager_port": 6380,
-         "ray_object_manager_port": 6381, "ray_runtime_env_agent_port": 6382, "ray_dashboard_agent_grpc_port": 6383,
-         "ray_dashboard_agent_listen_port": 6385, "ray_metrics_export_port": 6384, "ray_gcs_redis_port": 6390,
-         "ray_prometheus_port": 9090, "ray_grafana_port": 3000, "ray_dashboard_metrics_port": 44227,
-         "ray_autoscaler_metrics_port": 44217, "ray_min_worker_port": 10002, "ray_max_worker_port": 19999}
+PORTS = ports.defaults()
 
 
 def nodes(count=3):

@@ -52,26 +52,6 @@ def test_service_url_as_the_control_node_reaches_it():
     assert topology.service_url(None, 8265) == ""
 
 
-DEFAULT_PORTS = {"ray_gcs_port": 6379, "ray_dashboard_port": 8265, "ray_client_server_port": 10001,
-                 "ray_node_manager_port": 6380, "ray_object_manager_port": 6381, "ray_runtime_env_agent_port": 6382,
-                 "ray_dashboard_agent_grpc_port": 6383, "ray_dashboard_agent_listen_port": 6385,
-                 "ray_metrics_export_port": 6384}
-
-
-def test_default_ports_are_valid():
-    assert topology.port_errors(DEFAULT_PORTS, 10002, 19999) == []
-
-
-@pytest.mark.parametrize("change, low, high, needle", [
-    ({"ray_metrics_export_port": 8265}, 10002, 19999, "ray_metrics_export_port=8265 collides with ray_dashboard_port"),
-    ({"ray_node_manager_port": 12000}, 10002, 19999, "ray_node_manager_port=12000 lies in the worker port range"),
-    ({}, 20000, 10000, "ray_min_worker_port=20000 and ray_max_worker_port=10000"),
-])
-def test_port_errors_name_the_variable(change, low, high, needle):
-    errors = topology.port_errors({**DEFAULT_PORTS, **change}, low, high)
-    assert any(needle in error for error in errors), errors
-
-
 def test_node_addresses_and_duplicates():
     hosts = {"a": {"default_ipv4": "10.0.0.1"}, "b": {"node_ip": "10.0.0.1", "default_ipv4": "10.0.0.2"},
              "c": {"default_ipv4": "10.0.0.3"}}
