@@ -79,8 +79,8 @@ def run_job(args, lock):
 
     from raydeploy import jobs, report
 
-    summary, data = play(args, stream=io.StringIO())
-    target = data.get("ray_job_target")
+    summary, artifact_data = play(args, stream=io.StringIO())
+    target = artifact_data.get("ray_job_target")
     if summary["status"] != "ok" or not target:
         report.print_recap(summary)  # a refused setting or an inventory without a head, as every verb says it
         return 1

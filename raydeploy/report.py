@@ -3,6 +3,8 @@
 import sys
 import time
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils.run_data import RUN_DATA
+
 # ansible-playbook's exit status when the only problem was hosts it could not reach.
 UNREACHABLE_HOSTS_RC = 4
 # runner.py's exit status for a run that skipped unreachable worker hosts and did everything else.
@@ -88,7 +90,8 @@ def failure_message(result):
 def summarize(stats, artifact_data, progress, rc, status):
     """The --json object: overall status, totals per host, the check and the dashboard URL."""
     stats = stats or {}
-    artifact_data = artifact_data or {}
+    # Only what the roles declare they hand over (plugins/module_utils/run_data.py): a typo is a KeyError here.
+    artifact_data = {key: (artifact_data or {}).get(key) for key in RUN_DATA}
     hosts = {}
     for key, field in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"),
                        ("skipped", "skipped"), ("rescued", "rescued")):
@@ -96,7 +99,7 @@ def summarize(stats, artifact_data, progress, rc, status):
             hosts.setdefault(host, {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0, "rescued": 0})
             hosts[host][field] = count
     # Worker hosts the preflight found unreachable were skipped on purpose: the run is degraded, not failed.
-    skipped = sorted(artifact_data.get("ray_skipped_hosts") or [])
+    skipped = sorted(artifact_data["ray_skipped_hosts"] or [])
     # ansible-playbook exits 4 for unreachable hosts, and also when it could not even parse a playbook: only a run
     # that reached its hosts and found some unreachable may count as "only unreachable".
     unreachable_only = rc == UNREACHABLE_HOSTS_RC and status in ("successful", "failed") and bool(stats.get("dark"))
@@ -107,20 +110,20 @@ def summarize(stats, artifact_data, progress, rc, status):
         if host not in skipped and (hosts.get(host, {}).get("failed") or hosts.get(host, {}).get("unreachable") or not hosts)
     ]
     # Optional parts that could not be had (an image no registry served): the cluster is proven without them.
-    degraded = list(artifact_data.get("ray_degraded") or [])
+    degraded = list(artifact_data["ray_degraded"] or [])
     return {
         "status": "failed" if failed else "degraded" if skipped or degraded else "ok",
         "degraded": degraded,
         "changed": sum(h["changed"] for h in hosts.values()),
         "hosts": hosts,
         "skipped_hosts": [{"host": host, "msg": progress.failures.get(host, {}).get("msg", "")} for host in skipped],
-        "platforms": artifact_data.get("ray_platforms") or {},
-        "wsl_notes": artifact_data.get("wsl_notes") or {},
-        "image_cache": list(artifact_data.get("registry_cache_lines") or []),
-        "check": artifact_data.get("ray_check") or progress.results.get("check"),
-        "cluster": artifact_data.get("ray_status"),
-        "dashboard_url": artifact_data.get("ray_dashboard_url"),
-        "monitoring": artifact_data.get("ray_monitoring_urls") or {},
+        "platforms": artifact_data["ray_platforms"] or {},
+        "wsl_notes": artifact_data["wsl_notes"] or {},
+        "image_cache": list(artifact_data["registry_cache_lines"] or []),
+        "check": artifact_data["ray_check"] or progress.results.get("check"),
+        "cluster": artifact_data["ray_status"],
+        "dashboard_url": artifact_data["ray_dashboard_url"],
+        "monitoring": artifact_data["ray_monitoring_urls"] or {},
         "failures": failures,
         "elapsed_seconds": round(progress.elapsed(), 1),
     }

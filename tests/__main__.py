@@ -6,8 +6,9 @@ Extra arguments go to pytest, e.g. `python3 -m tests -m unit`.
 
 `python3 -m tests --ci` (what .ci/run runs) takes no other argument: it ignores the environment variables
 that change which tests pytest collects or runs (printing each), selects every layer of tests/layers.py
-explicitly, and fails unless each marker passed at least its floor of tests (tests/floors.json), so that a
-leftover variable, a selection or a mass skip cannot quietly drop tests from a green run.
+explicitly, and fails unless every collected test passed or was skipped for a reason tests/floors.json declares
+(Grafana's missing image), no test is marked xfail, and each marker passed at least its floor of tests, so that a
+leftover variable, a selection, a skip or a lost folder cannot quietly drop tests from a green run.
 """
 
 import json
@@ -44,22 +45,54 @@ def ci_environment(environ):
 
 
 def read_floors(text):
-    """{marker: floor} in LAYERS order from floors.json's text; raises ValueError unless every marker, and only
-    they, has a floor of at least 1 (a floor of 0 would let that marker's tests all skip)."""
-    floors = json.loads(text).get("floors") or {}
+    """({marker: floor} in LAYERS order, [declared skip]) from floors.json's text; raises ValueError unless every
+    marker, and only they, has a floor of at least 1 (a floor of 0 would let that marker's tests all vanish), and each
+    declared skip names its marker, a reason (a regular expression the skip's reason must match) and at most how many."""
+    data = json.loads(text)
+    floors = data.get("floors") or {}
     if set(floors) != set(LAYERS):
         raise ValueError(f"{FLOORS} gives floors for {sorted(floors)}, the markers are {sorted(LAYERS)}")
     for marker, floor in floors.items():
         if type(floor) is not int or floor < 1:
             raise ValueError(f"{FLOORS}: the floor of {marker} must be a whole number of at least 1, not {floor!r}")
-    return {marker: floors[marker] for marker in LAYERS}
+    declared = data.get("declared_skips") or []
+    for skip in declared:
+        if skip.get("marker") not in LAYERS or not skip.get("reason") or type(skip.get("at_most")) is not int:
+            raise ValueError(f"{FLOORS}: a declared skip needs a marker of {sorted(LAYERS)}, a reason and at_most: {skip}")
+    return {marker: floors[marker] for marker in LAYERS}, declared
 
 
-def ci_problems(report, floors):
-    """Why a CI run must fail although pytest passed: markers that passed fewer tests than their floor."""
-    passed = (report or {}).get("passed_by_marker") or {}
-    return [f"{passed.get(marker, 0)} {marker} tests passed, below its floor of {floor} ({FLOORS})"
-            for marker, floor in floors.items() if passed.get(marker, 0) < floor]
+def ci_problems(report, floors, declared=()):
+    """Why a CI run must fail although pytest passed: a test skipped for a reason nobody declared (or more than
+    declared), an xfail mark (it hides a failure), a marker where a test neither passed nor was skipped for a declared
+    reason, and a marker below its floor (a folder lost)."""
+    import re
+
+    report = report or {}
+    passed = report.get("passed_by_marker") or {}
+    collected = report.get("collected_by_marker") or {}
+    problems = [f"{item['test']} is marked xfail ({item['outcome']}: {item['reason']}): fix the test or the code, "
+                "CI does not hide failures" for item in report.get("xfail_tests") or []]
+    allowed = {marker: 0 for marker in LAYERS}
+    for skip in report.get("skipped_tests") or []:
+        match = next((entry for entry in declared if entry["marker"] == skip.get("marker")
+                      and re.search(entry["reason"], skip.get("reason") or "")), None)
+        if match is None:
+            problems.append(f"{skip['test']} was skipped ({skip.get('reason')}), for no reason declared in {FLOORS}")
+            continue
+        match["_seen"] = match.get("_seen", 0) + 1
+        allowed[skip["marker"]] += 1
+    for entry in declared:
+        if entry.pop("_seen", 0) > entry["at_most"]:
+            problems.append(f"more {entry['marker']} tests were skipped for {entry['reason']!r} than the {entry['at_most']} "
+                            f"{FLOORS} declares")
+    for marker, floor in floors.items():
+        got, wanted = passed.get(marker, 0), collected.get(marker, 0) - allowed[marker]
+        if got < wanted:
+            problems.append(f"{wanted - got} {marker} tests neither passed nor were skipped for a declared reason")
+        if got < floor:
+            problems.append(f"{got} {marker} tests passed, below its floor of {floor} ({FLOORS})")
+    return problems
 
 
 def main(argv):
@@ -79,7 +112,7 @@ def main(argv):
         try:
             argv = ci_arguments(argv)
             with open(FLOORS, encoding="utf-8") as handle:
-                floors = read_floors(handle.read())
+                floors, declared = read_floors(handle.read())
         except (OSError, ValueError) as exc:
             print(f"tests: error: {exc}", file=sys.stderr)
             return 2
@@ -96,7 +129,7 @@ def main(argv):
         return 1
     if report and code == 0:
         with open(report, encoding="utf-8") as handle:
-            problems = ci_problems(json.load(handle), floors)
+            problems = ci_problems(json.load(handle), floors, declared)
         if problems:
             print(f"tests: the CI run is incomplete: {'; '.join(problems)}", file=sys.stderr)
             return 1

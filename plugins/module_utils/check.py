@@ -148,7 +148,7 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
     if ray.__version__ != expected_ray_version:
         raise CheckError(f"the control node's Python ({sys.executable}) has Ray {ray.__version__}, the cluster runs "
                          f"{expected_ray_version}: install ray[default]=={expected_ray_version} there "
-                         "(runner.py does, from requirements.txt)")
+                         "(the Python that runs Ansible on the control node)")
     client = JobSubmissionClient(dashboard_url)
     job_id = client.submit_job(
         entrypoint=inline_entrypoint(job_script, targets),

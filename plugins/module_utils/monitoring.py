@@ -130,7 +130,7 @@ def _placement(spec, settings):
 
 def _labels(settings, role):
     return {names.CLUSTER: settings["cluster_name"], names.ROLE: MONITORING_ROLE,
-            "ray-docker.service": role, "ray-docker.image-id": settings.get("image_id") or ""}
+            names.SERVICE: role, names.IMAGE_ID: settings.get("image_id") or ""}
 
 
 def prometheus_spec(settings):
@@ -171,8 +171,8 @@ def grafana_spec(settings):
                    {"type": "bind", "source": settings["password_file"], "target": GRAFANA_PASSWORD_TARGET, "read_only": True},
                    {"type": "volume", "source": settings["volume"], "target": "/var/lib/grafana"}],
         "labels": {**_labels(settings, "grafana"),
-                   "ray-docker.datasource-sha256": (settings.get("datasource_sha256") or "")[:16],
-                   "ray-docker.password-sha256": (settings.get("password_sha256") or "")[:16]},
+                   names.DATASOURCE_SHA256: (settings.get("datasource_sha256") or "")[:16],
+                   names.PASSWORD_SHA256: (settings.get("password_sha256") or "")[:16]},
         "restart_policy": "unless-stopped", "init": False,
     }
     return with_spec_digest(_placement(spec, settings), MONITORING_ROLE)

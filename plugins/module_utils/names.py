@@ -7,12 +7,16 @@ CLUSTER = "ray-docker.cluster"
 ROLE = "ray-docker.role"
 NODE = "ray-docker.node"
 SPEC = "ray-docker.spec"
+# Which monitoring service a container runs (prometheus, grafana).
+SERVICE = "ray-docker.service"
 # What a container's spec digest covers besides docker_container's parameters, so `--diff` shows a new image behind
 # the same tag, a new token or password, a new config, not only a new digest.
 IMAGE_ID = "ray-docker.image-id"
 TOKEN_SHA256 = "ray-docker.token-sha256"
 REDIS_PASSWORD_SHA256 = "ray-docker.redis-password-sha256"
 CONFIG_SHA256 = "ray-docker.config-sha256"
+DATASOURCE_SHA256 = "ray-docker.datasource-sha256"
+PASSWORD_SHA256 = "ray-docker.password-sha256"
 
 # Values of the ROLE label: which role a container belongs to.
 HEAD, WORKER, GCS_STORE, MONITORING = "head", "worker", "gcs-store", "monitoring"

@@ -125,7 +125,7 @@ def main():
                                         params["container_label"], params["inspect"], params["logs_tail"], full_info=True)
     except host_state.EngineError as exc:
         if exc.status is not None or params["require_engine"]:  # an engine error is always a real problem
-            module.fail_json(msg=f"{exc}. Run the docker step first (runner.py docker)." if exc.status is None else str(exc))
+            module.fail_json(msg=f"{exc}. Start it first with the ray_docker.cluster.docker role (playbook ray_docker.cluster.docker)." if exc.status is None else str(exc))
         module.exit_json(engine_answers=False, engine_error=str(exc), **result)
     if not params["info"]:
         state.pop("host_info")

@@ -47,6 +47,14 @@ kind:
   description: C(desktop) or C(engine).
   type: str
   returned: success
+engine_answers:
+  description: Whether the host's Docker engine answered when it was read (the run's snapshot, or a fresh read).
+  type: bool
+  returned: unless O(verify)
+python_requests:
+  description: Whether the host's Python can import requests, which community.docker's modules need (installed otherwise).
+  type: bool
+  returned: unless O(verify)
 config_file:
   description: The daemon.json the engine reads, as this host reaches it.
   type: str
@@ -66,6 +74,12 @@ apply:
 restart_needed:
   description: Docker Desktop must restart to read its daemon.json.
   type: bool
+  returned: Docker Desktop
+desktop:
+  description:
+    - Docker Desktop's daemon.json as Windows names it (C(windows_file), C(%USERPROFILE%\.docker\daemon.json)) and the ways
+      to restart Desktop from inside WSL, first to last (C(restart), a list of C(name) and C(argv)).
+  type: dict
   returned: Docker Desktop
 mirrors_missing:
   description: Configured mirrors the engine does not report.

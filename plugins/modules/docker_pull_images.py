@@ -104,7 +104,7 @@ def main():
     try:
         EngineClient(params["docker_host"]).get_raw("/_ping")
     except EngineError as exc:
-        module.fail_json(msg=f"{exc}. Run the docker step first (runner.py docker).")
+        module.fail_json(msg=f"{exc}. Start it first with the ray_docker.cluster.docker role (playbook ray_docker.cluster.docker).")
     results = image_pull.pull_all(params["docker_host"], images, max(params["attempts"], 1), params["delay"],
                                   params["timeout"])
     module.exit_json(changed=any(result["changed"] for result in results), results=results)

@@ -61,6 +61,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+dashboard_url:
+  description: The Jobs API that was asked (O(dashboard_url), else the settings').
+  type: str
+  returned: success
+expected:
+  description: The node names that were expected (O(expected_nodes), else the plan's for O(nodes)).
+  type: list
+  elements: str
+  returned: success
 nodes:
   description: The alive nodes, head first, one per name.
   type: list
@@ -75,6 +84,25 @@ missing:
   description: Expected node names not alive.
   type: list
   elements: str
+  returned: success
+dead:
+  description: Node names whose newest registration is not alive.
+  type: list
+  elements: str
+  returned: success
+stale:
+  description: Node names with an older registration still listed alive (a restarted node's).
+  type: list
+  elements: str
+  returned: success
+unexpected:
+  description: Alive node names that were not expected.
+  type: list
+  elements: str
+  returned: success
+targets:
+  description: Node id to node name of the alive nodes.
+  type: dict
   returned: success
 resources:
   description: The cluster's total resources.

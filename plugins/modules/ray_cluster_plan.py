@@ -15,7 +15,12 @@ description:
 - Only what is missing, stopped or planned differently is in the plan, so a re-run with nothing to do applies nothing.
 - 'Secrets stay out of the plan: the token and the passwords are created on the control node (0600) when missing and copied
   from there; the plan carries their paths and digests only.'
-options: {}
+- With O(down), what the role owns on the host instead (its containers, network and the GCS store's volume), for C(down).
+options:
+  down:
+    description: Plan the removal of what the role owns on the host (RV(down)) instead of the deployment.
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -31,12 +36,38 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+engine_answers:
+  description: Whether the host's Docker engine answered (in check mode it may not, and the rest of the plan is left out).
+  type: bool
+  returned: unless O(down)
+dashboard_url:
+  description: The Jobs API as the control node reaches it.
+  type: str
+  returned: unless O(down)
+token_file:
+  description: The auth token's file on the control node.
+  type: str
+  returned: unless O(down)
+host_nodes:
+  description: The Ray node names this host runs.
+  type: list
+  elements: str
+  returned: unless O(down)
+expected_nodes:
+  description: The Ray node names of the cluster, but those of hosts the preflight skipped.
+  type: list
+  elements: str
+  returned: unless O(down)
 token:
-  description: The token's source, destination and whether it must be written.
+  description:
+    - The token's copy on the host - C(source) (on the control node), C(dest), C(dir) (the host's folder for the cluster's
+      files), C(uid), C(gid) (the container's user) and C(write) (whether the file or its folder must be written).
   type: dict
-  returned: success
+  returned: when the engine answers
 gcs_store:
-  description: The GCS store's files to write.
+  description:
+    - The GCS store's files - C(config_source), C(config_dest), C(password_source), C(password_dest), C(uid) (Redis's user),
+      C(container_uid), C(container_gid) (Ray's user, who reads the password), C(write_config), C(write_password).
   type: dict
   returned: head fault tolerance on the head's host
 network:
@@ -44,17 +75,27 @@ network:
   type: dict
   returned: success
 remove:
-  description: Containers to remove.
+  description: The role's containers on the host that the plan no longer has, to remove.
   type: list
   elements: str
-  returned: success
+  returned: when the engine answers
+remove_volume:
+  description: The GCS store's volume to remove (head fault tolerance switched off), or ''.
+  type: str
+  returned: when the engine answers
 phases:
   description: The containers to run, in two phases.
   type: list
   elements: list
   returned: success
 has_work:
-  description: Whether anything is to change.
+  description: Whether anything is to change (always true in check mode when the engine does not answer).
   type: bool
-  returned: success
+  returned: unless O(down)
+down:
+  description:
+    - With O(down), what the role owns on the host - C(workers) (worker containers, removed first), C(others) (the head and
+      the GCS store), C(network) (the bridge network, or '') and C(volumes) (the GCS store's volume, when present).
+  type: dict
+  returned: O(down)
 """

@@ -33,6 +33,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+engine_answers:
+  description: Whether the host's Docker engine answered (in check mode it may not; every image is then planned as missing).
+  type: bool
+  returned: unless O(pulled) is given
+present:
+  description: Image name to its Id on the host, null for an image it lacks (the names the snapshot looked up).
+  type: dict
+  returned: unless O(pulled) is given
+missing:
+  description: The images of RV(images) the host lacks.
+  type: list
+  elements: dict
+  returned: unless O(pulled) is given
 has_work:
   description: Whether anything is to be loaded or pulled here (or the engine is not running yet, in check mode).
   type: bool
@@ -57,6 +70,15 @@ unavailable:
   type: list
   elements: str
   returned: success
+pulled_now:
+  description: With O(pulled), the images pulled in this run (the registry_cache role's report reads it).
+  type: list
+  elements: str
+  returned: O(pulled) given
+judged:
+  description: With O(pulled), how many images' pulls were judged.
+  type: int
+  returned: O(pulled) given
 notes:
   description: Why, and what to do, for each part left out.
   type: list

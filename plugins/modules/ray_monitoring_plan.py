@@ -13,7 +13,12 @@ description:
   planned differently. Elsewhere, and when monitoring is switched off: the monitoring containers that should no longer run
   there.'
 - A part whose optional image could not be had (see ray_docker.cluster.ray_image_plan) is left out, as if switched off.
-options: {}
+- With O(down), what the role owns on the host instead (its containers, and with C(ray_monitoring_purge) the data volumes).
+options:
+  down:
+    description: Plan the removal of what the role owns on the host (RV(down)) instead of the deployment.
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -29,27 +34,63 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+engine_answers:
+  description: Whether the host's Docker engine answered (in check mode it may not, and the rest of the plan is left out).
+  type: bool
+  returned: unless O(down)
 has_work:
   description: Whether anything is to be written, started or removed here (or the engine is not running yet, in check mode).
   type: bool
-  returned: success
+  returned: unless O(down)
 runs_here:
   description: Whether Prometheus runs on this host.
   type: bool
-  returned: success
-files:
-  description: Files to write (content, owner, mode).
-  type: list
-  elements: dict
-  returned: success
-run:
-  description: Containers to run.
-  type: list
-  elements: dict
-  returned: success
-remove:
-  description: Containers to remove.
+  returned: when the engine answers
+parts:
+  description: C(prometheus) and C(grafana), whether each runs here (switched on, on the monitoring host, its image there).
+  type: dict
+  returned: when the engine answers
+dirs:
+  description: The folders Prometheus and Grafana read that do not exist yet, parents first.
   type: list
   elements: str
-  returned: success
+  returned: when the engine answers
+files:
+  description: Files to write that differ (C(dest), C(content), C(owner), C(mode)); never the admin password.
+  type: list
+  elements: dict
+  returned: when the engine answers
+password:
+  description: Grafana's admin password to copy (C(source) on the control node, C(dest), C(owner)), or null when it is in place.
+  type: dict
+  returned: when the engine answers
+prometheus_config:
+  description: The path of prometheus.yml on the host ('' when Prometheus does not run here).
+  type: str
+  returned: when the engine answers
+prometheus_container:
+  description: The name of the Prometheus container (sent a SIGHUP when its config changed).
+  type: str
+  returned: when the engine answers
+ready_urls:
+  description: The URLs, on the host, that answer once Prometheus (and Grafana) are ready.
+  type: list
+  elements: str
+  returned: when the engine answers
+run:
+  description: Containers to run (every docker_container parameter), those missing, stopped or planned differently.
+  type: list
+  elements: dict
+  returned: when the engine answers
+remove:
+  description: Monitoring containers on the host that the plan does not run here, to remove.
+  type: list
+  elements: str
+  returned: when the engine answers
+down:
+  description:
+    - With O(down), what the role owns on the host - C(containers) (Prometheus's and Grafana's) and C(volumes) (their data
+      volumes, with C(ray_monitoring_purge) on the monitoring host only).
+  type: dict
+  returned: O(down)
 """

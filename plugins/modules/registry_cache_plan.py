@@ -25,6 +25,12 @@ options:
     description: With O(report) - the log offset this run's plan recorded.
     type: int
     default: -1
+  down:
+    description:
+      - For C(down) with C(registry_cache_purge) - whether this host is the one the cache is configured for (C(registry_cache_host),
+        else the head's host), in use or not, and where its service and files are; nothing is planned.
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -62,10 +68,54 @@ upstream:
   description: The registry the cache proxies.
   type: str
   returned: success
+port:
+  description: The cache's port (C(registry_cache_port)).
+  type: int
+  returned: success
 runs_here:
-  description: Whether this host runs the cache.
+  description: Whether this host runs the cache (with O(down), whether it is the host the cache is configured for).
   type: bool
   returned: success
+config_file:
+  description: The cache's config file on its host.
+  type: str
+  returned: on the cache's host
+log_file:
+  description: The cache's log file (its access log, read by O(report)).
+  type: str
+  returned: on the cache's host
+unit_file:
+  description: Its systemd unit's file.
+  type: str
+  returned: on the cache's host
+service:
+  description: Its systemd service's name.
+  type: str
+  returned: on the cache's host
+pid_file:
+  description: Its pid file, when it runs without systemd.
+  type: str
+  returned: on the cache's host
+binary:
+  description: The registry's executable.
+  type: str
+  returned: on the cache's host
+user:
+  description: The unprivileged user it runs as.
+  type: str
+  returned: on the cache's host
+systemd:
+  description: Whether its host runs systemd (the cache then runs as a unit, else with start-stop-daemon).
+  type: bool
+  returned: on the cache's host
+unit_exists:
+  description: Whether its systemd unit exists.
+  type: bool
+  returned: on the cache's host
+running:
+  description: Whether it runs.
+  type: bool
+  returned: on the cache's host
 mode:
   description: V(proxy), or V(offline) (read-only over what it holds) when the upstream does not answer.
   type: str
@@ -73,6 +123,34 @@ mode:
 config:
   description: The config file's text.
   type: str
+  returned: on the cache's host
+unit:
+  description: The systemd unit's text ('' without systemd).
+  type: str
+  returned: on the cache's host
+files_changed:
+  description: Whether the config or the unit differ from the host's.
+  type: bool
+  returned: on the cache's host
+install_needed:
+  description: Whether its package is to be installed.
+  type: bool
+  returned: on the cache's host
+answers:
+  description: Whether it answers on its port.
+  type: bool
+  returned: on the cache's host
+upstream_answers:
+  description: Whether its upstream answers from the cache's host.
+  type: bool
+  returned: on the cache's host
+has_data:
+  description: Whether it holds layers already.
+  type: bool
+  returned: on the cache's host
+free_bytes:
+  description: Free space on the disk of its data folder.
+  type: int
   returned: on the cache's host
 start_needed:
   description: Whether the cache is not running.
@@ -86,6 +164,28 @@ log_offset:
   description: The size of its log before this run's pulls.
   type: int
   returned: on the cache's host
+warm_images:
+  description: The Docker Hub images some Ray host of this run lacks, to fill the cache with before the pulls.
+  type: list
+  elements: str
+  returned: on the cache's host
+warm_timeout:
+  description: Seconds the filling may take (C(ray_image_pull_timeout)).
+  type: int
+  returned: on the cache's host
+has_work:
+  description: Whether anything is to be installed, written, started or restarted.
+  type: bool
+  returned: on the cache's host
+sources:
+  description: With O(report) - C(served), C(past) and C(other_registry), each host to the images pulled that way.
+  type: dict
+  returned: with report
+store_errors:
+  description: With O(report) - why layers could not be kept (the cache's disk).
+  type: list
+  elements: str
+  returned: with report
 lines:
   description: With O(report) - what the recap says about the cache.
   type: list

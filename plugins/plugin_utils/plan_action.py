@@ -47,7 +47,7 @@ class PlanAction(ActionBase):
         if self._task.check_mode:
             raise EngineMissing()
         raise AnsibleActionFail(f"The Docker engine on {ctx.host} does not answer ({engine.get('engine_error')}). "
-                                "Run the docker step first (runner.py docker).")
+                                "Start it first with the ray_docker.cluster.docker role (playbook ray_docker.cluster.docker).")
 
     @staticmethod
     def keep(result, fresh):

@@ -34,6 +34,25 @@ def run_runner(*args, timeout=1200):
     return RunResult(proc.returncode, summary, proc.stderr, proc.stdout)
 
 
+def last_run_events():
+    """The job events of the latest runner.py run (ansible-runner keeps them in .artifacts/<run>/job_events), in
+    order."""
+    runs = sorted((path for path in (ROOT / ".artifacts").iterdir() if (path / "job_events").is_dir()),
+                  key=lambda path: path.stat().st_mtime)
+    events = [json.loads(path.read_text()) for path in (runs[-1] / "job_events").glob("*.json")]
+    return sorted(events, key=lambda event: event["counter"])
+
+
+def module_runs(events, action):
+    """{host: how many times} the task action ran (its `runner_on_ok`/`_failed` results, loops counted once)."""
+    counts = {}
+    for event in events:
+        data = event.get("event_data") or {}
+        if event["event"] in ("runner_on_ok", "runner_on_failed") and data.get("resolved_action") == action:
+            counts[data["host"]] = counts.get(data["host"], 0) + 1
+    return counts
+
+
 def docker(*args, check=True):
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
 

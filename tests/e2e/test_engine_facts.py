@@ -59,7 +59,7 @@ def test_probe_reports_an_engine_that_does_not_answer(tmp_path):
     result = probe({"docker_host": f"unix://{tmp_path}/no.sock", "daemon_json": str(tmp_path / "d.json")})
     assert result["engine_answers"] is False and "not answering" in result["engine_error"]
     proc = run_probe({"docker_host": f"unix://{tmp_path}/no.sock", "require_engine": True})
-    assert proc.returncode != 0 and "Run the docker step first" in proc.stdout
+    assert proc.returncode != 0 and "Start it first with the ray_docker.cluster.docker role" in proc.stdout
 
 
 def test_the_snapshot_module_reads_the_host_and_the_engine_in_one_call(mirror, image_ref, tmp_path):

@@ -84,14 +84,22 @@ def test_a_job_runs_on_every_node_and_its_logs_stream_in_order(project):
         assert json.loads(logs.stdout)["status"] == "SUCCEEDED"
 
 
-def test_list_and_logs_never_wait_for_a_deployment_and_submit_does(project):
+def test_list_and_logs_never_wait_for_a_deployment_and_submit_and_stop_do(project):
+    """README: "`list` and `logs` never wait for a deployment; `submit` and `stop` wait for one that is running"."""
     from raydeploy import lock
 
+    done = job("submit", cwd=project, command=["python", "where.py"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    job_id = json.loads(done.stdout)["job_id"]
     with lock.acquire("site", 0, print):  # a deployment is running
         listed = job("list", "--lock-timeout", "0", cwd=project)
-        assert listed.returncode == 0, listed.stderr[-2000:]
+        assert listed.returncode == 0 and job_id in listed.stdout, listed.stderr[-2000:]
+        logs = job("logs", job_id, "--lock-timeout", "0", cwd=project)
+        assert logs.returncode == 0 and "NODES 3 OF 3" in logs.stderr, logs.stderr[-2000:]
         refused = job("submit", "--lock-timeout", "0", cwd=project, command=["true"])
+        stop_refused = job("stop", job_id, "--lock-timeout", "0", cwd=project)
     assert refused.returncode == 2 and "is still running" in refused.stderr, refused.stderr[-2000:]
+    assert stop_refused.returncode == 2 and "is still running" in stop_refused.stderr, stop_refused.stderr[-2000:]
 
 
 def test_a_failing_job_exits_1_with_its_last_lines(project):

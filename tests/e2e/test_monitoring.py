@@ -211,3 +211,76 @@ def test_grafanas_admin_password_is_private_and_never_logged(healthy_cluster, gr
     assert password not in env and "GF_SECURITY_ADMIN_PASSWORD__FILE=" in env
     leaks = [path for path in (lab.REPO_ROOT / ".artifacts").rglob("*") if path.is_file() and password in path.read_text(errors="ignore")]
     assert leaks == []
+
+
+def test_a_mirror_without_prometheus_still_gives_a_proven_cluster_without_metrics_and_ends_degraded(
+        healthy_cluster, mirror, mirror_vars):
+    """Prometheus is optional like Grafana: an image that cannot be had is left out, named in the recap, the run
+    ends degraded (exit 3), the cluster is proven, and the head no longer points at a Prometheus that does not run."""
+    missing = "prom/prometheus:v0.0.0-not-in-the-mirror"
+    degraded = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_prometheus_image": missing}))
+    try:
+        assert degraded.rc == 3 and degraded.summary["status"] == "degraded", degraded.stderr[-3000:]
+        assert degraded.summary["check"]["passed"]
+        [message] = degraded.summary["degraded"]
+        assert missing in message and mirror in message and "ray_monitoring_enabled=false" in message, message
+        assert "ray-prometheus" not in docker("ps", "--format", "{{.Names}}").stdout.split()
+        env = " ".join(inspect("ray-head")["Config"]["Env"])
+        assert "RAY_PROMETHEUS_HOST" not in env and "RAY_GRAFANA_HOST" not in env, env
+    finally:
+        back = run_runner("site", "-e", mirror_vars)
+    assert back.rc == 0 and "ray-prometheus" in cluster_containers_and_monitoring(), back.stderr[-3000:]
+
+
+def cluster_containers_and_monitoring():
+    return docker("ps", "--filter", "label=ray-docker.cluster=ray", "--format", "{{.Names}}").stdout.split()
+
+
+def test_grafanas_path_runs_end_to_end_with_a_stand_in_image_and_goes_with_down(healthy_cluster, mirror, mirror_vars):
+    """Everything of Grafana's path that is the project's, with a STAND-IN image (tests/lab/recipes/grafana_standin.py:
+    not Grafana, a small server laid out like the official image that reads back what the role provisioned): the
+    container the role runs (user 472, the provisioning, Ray's dashboards and the password file read-only, its data on
+    a volume it can write, loopback only, embedding and anonymous viewing on), the datasource and Ray's dashboards it
+    is given, what Ray's head reads (RAY_GRAFANA_HOST, RAY_GRAFANA_IFRAME_HOST) and Ray's own health check of it; then
+    `down -e ray_monitoring_purge=true` takes its container and its volume. What only a real Grafana shows (it loads
+    and renders the dashboards) is the two tests above, run with RAYLAB_GRAFANA_ARCHIVE."""
+    standin = lab.ensure_grafana_standin()
+    grafana_on = json.dumps({"docker_registry_mirrors": [mirror], "ray_monitoring_grafana_enabled": True,
+                             "ray_grafana_image": standin})
+    try:
+        result = run_runner("site", "-e", grafana_on)
+        assert result.rc == 0 and result.summary["status"] == "ok", result.stderr[-4000:]
+        grafana = inspect("ray-grafana")
+        assert grafana["Config"]["User"] == "472:0" and grafana["State"]["Running"]
+        mounts = {mount["Destination"]: mount for mount in grafana["Mounts"]}
+        for target in ("/etc/grafana/provisioning", "/etc/grafana/dashboards/ray"):
+            assert mounts[target]["RW"] is False, target
+        assert mounts["/var/lib/grafana"]["Name"] == "ray-grafana-data"
+        env = dict(item.split("=", 1) for item in grafana["Config"]["Env"])
+        assert env["GF_SECURITY_ALLOW_EMBEDDING"] == "true" and env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+        assert mounts[env["GF_SECURITY_ADMIN_PASSWORD__FILE"]]["RW"] is False, "the password comes from a file"
+        assert open(PASSWORD).read().strip() not in json.dumps(grafana)
+        assert docker("port", "ray-grafana", "3000").stdout.strip() == "127.0.0.1:3000"
+        status, _, health = wait_for(lambda: get(f"{GRAFANA}/api/health"))
+        assert status == 200 and health["database"] == "ok"
+        _, _, source = get(f"{GRAFANA}/api/datasources/name/Prometheus")
+        assert source["url"] == "http://ray-prometheus:9090" and source["type"] == "prometheus"
+        status, _, board = get(f"{GRAFANA}/api/dashboards/uid/rayDefaultDashboard")
+        assert status == 200 and board["meta"]["folderTitle"] == "Ray" and board["dashboard"]["panels"]
+        head_env = dict(item.split("=", 1) for item in inspect("ray-head")["Config"]["Env"])
+        assert head_env["RAY_GRAFANA_HOST"] == "http://ray-grafana:3000"
+        assert head_env["RAY_GRAFANA_IFRAME_HOST"] == GRAFANA
+        token = open(TOKEN).read().strip()
+        status, _, body = wait_for(lambda: get("http://127.0.0.1:8265/api/grafana_health", token))
+        assert status == 200 and body["result"] is True and body["data"]["grafanaHost"] == GRAFANA
+        written = docker("run", "--rm", "-v", "ray-grafana-data:/data", "--entrypoint", "cat", standin,
+                         "/data/standin-started").stdout
+        assert "started" in written, "Grafana's user writes its data volume"
+        down = run_runner("down", "-e", json.dumps({"ray_monitoring_purge": True}))
+        assert down.rc == 0, down.stderr[-3000:]
+        assert "ray-grafana" not in docker("ps", "-a", "--format", "{{.Names}}").stdout.split()
+        for volume in ("ray-grafana-data", "ray-prometheus-data"):
+            assert docker("volume", "inspect", volume, check=False).returncode != 0, volume
+    finally:
+        back = run_runner("site", "-e", mirror_vars)
+    assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]

@@ -321,6 +321,18 @@ def test_monitoring_moves_to_another_ray_host(fresh_hosts, deployed):
     assert {host: after[host] for host in workers} == {host: before[host] for host in workers}
 
 
+def cache_upload_answer(host):
+    """How the running LAN cache answers an upload, asked on its own host: distribution 2.8 in read-only mode has no
+    upload route at all (405, plain "Method not allowed"); as a pull-through proxy it refuses with its own
+    UNSUPPORTED error (both seen here against Debian's docker-registry)."""
+    script = ("import urllib.request, urllib.error\n"
+              "request = urllib.request.Request('http://127.0.0.1:5050/v2/raylab/probe/blobs/uploads/', method='POST')\n"
+              "try:\n    answer = urllib.request.urlopen(request, timeout=10)\n"
+              "except urllib.error.HTTPError as error:\n    answer = error\n"
+              "print(answer.status if hasattr(answer, 'status') else answer.code, answer.read().decode())\n")
+    return lab.host_exec(host, "python3", "-c", script).stdout.strip()
+
+
 def cache_config():
     return json.loads(lab.host_exec(HEAD, "cat", "/etc/ray-docker/registry-cache/config.yml").stdout)
 
@@ -360,11 +372,15 @@ def test_the_lan_cache_down_its_upstream_away_or_its_disk_full_loses_no_pull(fre
         assert offline.rc == 0, offline.stderr[-3000:]
         config = cache_config()
         assert "proxy" not in config and config["storage"]["maintenance"] == {"readonly": {"enabled": True}}
+        # judged by the running process, not its file: it refuses an upload (read-only mode) and serves pulls
+        answer = cache_upload_answer(HEAD)
+        assert answer.startswith("405") and "UNSUPPORTED" not in answer, f"the running cache is not read-only: {answer}"
         lab.host_exec("raylab-host-1", "docker", "pull", "redis:7.0.15")
     finally:
         lab.ensure_registry(lab.cache_dir())
     online = run_runner("cache", "-i", str(inventory))
     assert online.rc == 0 and cache_config()["proxy"] == {"remoteurl": load_mirror(inventory)}, online.stderr[-3000:]
+    assert "UNSUPPORTED" in cache_upload_answer(HEAD), "back to proxying, the running cache refuses uploads as a proxy"
 
     # the cache down: the pulls go past it to the next mirror, the run ends degraded naming every host, and the
     # next run of its role (site or cache) starts it again

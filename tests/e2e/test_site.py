@@ -18,7 +18,7 @@ import pytest
 
 from tests.lab import deploy_vars
 
-from .conftest import DAEMON_JSON, ROOT, cluster_containers, docker, inspect, run_runner
+from .conftest import DAEMON_JSON, ROOT, cluster_containers, docker, inspect, last_run_events, module_runs, run_runner
 from .faults import submit_job
 
 CONTAINERS = ["ray-head", "ray-worker-1", "ray-worker-2"]
@@ -132,6 +132,16 @@ def test_token_files_are_private_and_never_logged(cold_site):
     assert leaks.stdout == "", f"token written to runner artifacts: {leaks.stdout}"
 
 
+def test_the_gcs_stores_password_is_never_logged_nor_in_a_container_setting(cold_site):
+    """README: "the token and passwords are never in them" (.artifacts); the head reads the password from a mounted
+    file at start, so `docker inspect` shows no password either."""
+    password = (CONTROL_TOKEN.parent / "redis_password").read_text().strip()
+    assert len(password) >= 32 and password not in cold_site.stdout + cold_site.stderr
+    leaks = subprocess.run(["grep", "-rlF", password, str(ROOT / ".artifacts")], capture_output=True, text=True)
+    assert leaks.returncode == 1 and leaks.stdout == "", f"password written to runner artifacts: {leaks.stdout}"
+    assert password not in json.dumps([inspect(name) for name in ("ray-head", "ray-redis")])
+
+
 def test_jobs_api_rejects_requests_without_the_token(cold_site):
     with pytest.raises(urllib.error.HTTPError) as rejected:
         urllib.request.urlopen("http://127.0.0.1:8265/api/jobs/", timeout=10)
@@ -157,6 +167,15 @@ def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
     assert result.summary["check"]["reused"] is True
     assert "job skipped, the same nodes passed it at" in result.stderr
     assert started_at() == before
+    # README: "A re-run reads each host once": the probe's one read, no role reading the host again.
+    events = last_run_events()
+    assert module_runs(events, "ray_docker.cluster.ray_host_facts") == {"localhost": 1}
+    assert module_runs(events, "ray_docker.cluster.docker_engine_info") == {}
+    # A plan action that read the host itself hands that read on as the new snapshot (plugin_utils/snapshot.py keep).
+    reread = [event["event_data"]["task"] for event in events if event["event"] == "runner_on_ok"
+              and event["event_data"].get("resolved_action") != "ray_docker.cluster.ray_host_facts"
+              and "ray_engine" in ((event["event_data"].get("res") or {}).get("ansible_facts") or {})]
+    assert reread == [], f"tasks that read the host again: {reread}"
 
 
 def test_plain_ansible_playbook_reads_key_value_booleans_as_the_runner_does(cold_site, mirror):
@@ -350,6 +369,11 @@ def test_down_removes_the_cluster_and_only_the_cluster(cold_site, image_ref):
             "the engine stays, running"
         remaining = docker("ps", "-a", "--filter", "label=ray-docker.cluster", "--format", "{{.Names}}").stdout.split()
         assert remaining == []
+        removed = [event["event_data"]["res"]["invocation"]["module_args"]["name"] for event in last_run_events()
+                   if event["event"] == "runner_item_on_ok"
+                   and event["event_data"].get("resolved_action") == "community.docker.docker_container"]
+        assert removed[:2] == ["ray-worker-1", "ray-worker-2"] and "ray-head" in removed[2:], \
+            f"the workers go before the head (a worker left after its head waits for Docker's kill): {removed}"
         assert inspect(bystander)["State"]["Running"]
         assert docker("network", "inspect", "ray", check=False).returncode != 0
         assert docker("image", "inspect", image_ref, check=False).returncode == 0, "images stay"

@@ -94,7 +94,7 @@ from .images import (
     ensure_rootfs,
     remove_build_images,
 )
-from .grafana import ARCHIVE_VARIABLE as GRAFANA_ARCHIVE_VARIABLE, deploy_vars, grafana_tests_skip_reason, serves_grafana
+from .grafana import ARCHIVE_VARIABLE as GRAFANA_ARCHIVE_VARIABLE, deploy_vars, ensure_standin as ensure_grafana_standin, grafana_tests_skip_reason, serves_grafana
 from .recipes import all_recipes
 from .recipes.ray_image import (
     FALLBACK_IMAGE,
@@ -135,6 +135,7 @@ from .util import (
 __all__ = [
     "GRAFANA_ARCHIVE_VARIABLE",
     "deploy_vars",
+    "ensure_grafana_standin",
     "grafana_tests_skip_reason",
     "serves_grafana",
     # util

@@ -63,3 +63,14 @@ def deploy_vars(mirror: str) -> dict:
     """What every test deployment on this machine passes: the lab mirror, and Grafana only when the mirror
     serves it."""
     return {"docker_registry_mirrors": [mirror], "ray_monitoring_grafana_enabled": serves_grafana()}
+
+
+def ensure_standin() -> str:
+    """The mirror serves the Grafana stand-in (tests/lab/recipes/grafana_standin.py); its reference."""
+    from .images import ensure_image
+    from .recipes import grafana_standin
+    from .util import cache_dir
+
+    recipe = grafana_standin.recipe()
+    ensure_image(recipe, cache_dir())
+    return f"{recipe.repository}:{recipe.tag}"

@@ -27,14 +27,20 @@ def test_every_test_skipped_is_no_test_run(tmp_path, body, code):
     assert result.returncode == code, result.stdout + result.stderr
 
 
-def test_the_report_counts_passed_tests_per_marker(tmp_path):
+def test_the_report_counts_collected_and_passed_tests_per_marker_and_names_skips_and_xfails(tmp_path):
     body = ("import pytest\n\n"
             "@pytest.mark.unit\ndef test_a():\n    pass\n\n"
             "@pytest.mark.unit\ndef test_b():\n    pass\n\n"
-            "@pytest.mark.e2e\n@pytest.mark.skip(reason='x')\ndef test_c():\n    pass\n\n"
+            "@pytest.mark.e2e\n@pytest.mark.skip(reason='no Grafana')\ndef test_c():\n    pass\n\n"
+            "@pytest.mark.unit\n@pytest.mark.xfail(reason='known')\ndef test_e():\n    assert False\n\n"
             "@pytest.mark.lint\ndef test_d():\n    assert False\n")
     report = tmp_path / "report.json"
     result = run_guarded(tmp_path, body, env={**os.environ, "RAY_DOCKER_TESTS_REPORT": str(report)})
     assert result.returncode == 1, result.stdout + result.stderr
-    assert json.loads(report.read_text()) == {"passed_by_marker": {"unit": 2, "lint": 0, "e2e": 0, "molecule": 0},
-                                              "passed": 2, "skipped": 1}
+    data = json.loads(report.read_text())
+    assert data["passed_by_marker"] == {"unit": 2, "lint": 0, "e2e": 0, "molecule": 0}
+    assert data["collected_by_marker"] == {"unit": 3, "lint": 1, "e2e": 1, "molecule": 0}
+    assert data["skipped_tests"] == [{"test": "test_sample.py::test_c", "marker": "e2e", "reason": "no Grafana"}]
+    assert data["xfail_tests"] == [{"test": "test_sample.py::test_e", "marker": "unit", "reason": "known",
+                                    "outcome": "xfailed"}]
+    assert (data["passed"], data["skipped"]) == (2, 1)

@@ -98,3 +98,20 @@ def test_every_replacement_exists(name):
     declared, _, removed, _ = tables()
     replacement = removed[name].get("replacement")
     assert replacement is None or replacement in declared
+
+
+def test_docker_names_and_labels_are_spelt_in_one_module_only():
+    """plugins/module_utils/names.py holds every label and object name; no other plugin and no role spells one."""
+    offenders = []
+    for path in glob.glob(str(ROOT / "plugins/**/*.py"), recursive=True):
+        if path.endswith("module_utils/names.py"):
+            continue
+        text = Path(path).read_text()
+        offenders += [f"{path}: {found}" for found in re.findall(r"\"ray-docker\.(?:cluster|role|node|spec|service|image-id|"
+                                                                  r"token-sha256|redis-password-sha256|config-sha256|"
+                                                                  r"datasource-sha256|password-sha256)\"", text)]
+        offenders += [f"{path}: {found}" for found in re.findall(r"f\"\{[a-z_.]*cluster_name\}-[a-z-]+\"", text)]
+    for path in glob.glob(str(ROOT / "roles/*/*/*.yml")) + glob.glob(str(ROOT / "playbooks/*.yml")):
+        offenders += [f"{path}: {found}" for found in re.findall(r"ray_cluster_name \}\}-|ray_cluster_name ~ '-",
+                                                                 Path(path).read_text())]
+    assert offenders == []
