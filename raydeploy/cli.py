@@ -21,6 +21,7 @@ VERBS = {
     "check": ("check.yml", "Ray task/actor check of every node through the Jobs API"),
     "status": ("status.yml", "nodes, resources and dashboard URL of the running cluster"),
     "down": ("down.yml", "remove the cluster's containers (images and engine stay)"),
+    "drain": ("drain.yml", "drain HOST [--deadline S]: drain a worker host's nodes and remove them (site brings them back)"),
 }
 
 
@@ -174,6 +175,10 @@ def build_parser():
                         help="ask for the sudo password (when you are not root and sudo needs one)")
     parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
     parser.add_argument("--diff", action="store_true", help="show the changes made to files")
+    parser.add_argument("host", nargs="?", help="drain: the worker host to drain")
+    parser.add_argument("--deadline", type=int, metavar="SECONDS",
+                        help="drain: seconds the host's running tasks may finish before they are retried elsewhere "
+                             "(default ray_cluster_drain_deadline, 30)")
     return parser
 
 
@@ -221,6 +226,9 @@ def parse_args(argv, typed=True):
     else:
         args = build_parser().parse_args(argv)
         args.playbook = ROOT / "playbooks" / VERBS[args.verb][0]
+        if (args.host is not None or args.deadline is not None) != (args.verb == "drain") or \
+                (args.verb == "drain" and not args.host):
+            raise UserError("drain takes a host (runner.py drain HOST [--deadline S]); no other verb takes one")
     inventories = []
     for item in args.inventory or [str(ROOT / "inventory" / "localhost.yml")]:
         path = Path(item).expanduser().resolve()
@@ -229,6 +237,10 @@ def parse_args(argv, typed=True):
         inventories.append(str(path))
     args.inventory = inventories
     args.extravars = parse_extra_vars(args.extra_vars, typed=typed)
+    if getattr(args, "verb", "") == "drain":
+        args.extravars["ray_cluster_drain_host"] = args.host
+        if args.deadline is not None:
+            args.extravars["ray_cluster_drain_deadline"] = args.deadline
     if typed:
         problems = name_problems(args.extravars)
         if problems:

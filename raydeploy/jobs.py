@@ -32,10 +32,10 @@ class JobError(Exception):
 
 
 def version_problem(control_version, cluster_version):
-    if control_version != cluster_version:
-        return (f"the control node's Python has Ray {control_version}, the cluster runs Ray {cluster_version}: the Jobs "
-                f"client must match it (set ray_version to {control_version}, or install ray[default]=={cluster_version})")
-    return None
+    """The Jobs client speaks HTTP only, which Ray keeps across versions (plugins/module_utils/ray_versions.py)."""
+    from ansible_collections.ray_docker.cluster.plugins.module_utils.ray_versions import client_problem
+
+    return client_problem(control_version, cluster_version)
 
 
 def default_excludes():

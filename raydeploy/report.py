@@ -124,6 +124,8 @@ def summarize(stats, artifact_data, progress, rc, status):
         "cluster": artifact_data["ray_status"],
         "dashboard_url": artifact_data["ray_dashboard_url"],
         "monitoring": artifact_data["ray_monitoring_urls"] or {},
+        "upgrade": artifact_data["ray_upgrade"],
+        "drain": artifact_data["ray_drain"],
         "failures": failures,
         "elapsed_seconds": round(progress.elapsed(), 1),
     }
@@ -148,6 +150,13 @@ def print_recap(summary, stream=sys.stderr):
     for skipped in summary.get("skipped_hosts") or []:
         print(f"  SKIPPED {skipped['host']}: does not answer ({skipped['msg']}); its Ray node was left out of this run",
               file=stream)
+    for line in upgrade_lines(summary.get("upgrade")):
+        print(f"  {line}", file=stream)
+    drain = summary.get("drain")
+    if drain:
+        print(f"  DRAINED {drain['host']}: {drain['tasks']} tasks and {drain['actors']} actors were running there; its "
+              f"nodes left the cluster in {drain['seconds']} s and were removed (the next `site` brings them back)",
+              file=stream)
     check = summary.get("check")
     if check:
         verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])
@@ -161,6 +170,27 @@ def print_recap(summary, stream=sys.stderr):
     for name, url in sorted((summary.get("monitoring") or {}).items()):
         print(f"  {name}: {url}", file=stream)
     print(f"  {summary['status']} in {summary['elapsed_seconds']} s", file=stream, flush=True)
+
+
+def upgrade_lines(upgrade):
+    """The recap's account of nodes given a new image: versions, downtime and its steps, what happened to the work."""
+    if not upgrade:
+        return []
+    was = ", ".join(upgrade.get("from") or []) or "another image"
+    if upgrade.get("rolled_back") in (True, "True", "true"):
+        lines = [f"UPGRADE to Ray {upgrade.get('to')} ({upgrade.get('image')}) FAILED and was rolled back to {was}: "
+                 f"{upgrade.get('cause')}"]
+    else:
+        steps = ", ".join(f"{name} {seconds} s" for name, seconds in (upgrade.get("steps") or {}).items())
+        lines = [f"UPGRADE Ray {was} -> {upgrade.get('to')} ({upgrade.get('image')}): down {upgrade.get('downtime_seconds')} s "
+                 f"from the first old node stopped to the new cluster's check passing ({steps})"]
+    for job in upgrade.get("jobs_waited_for") or []:
+        lines.append(f"UPGRADE waited for job {job} to end before stopping anything")
+    for job in upgrade.get("jobs_stopped") or []:
+        lines.append(f"UPGRADE stopped job {job} (ray_cluster_upgrade_stop_jobs)")
+    for actor in upgrade.get("actors_lost") or []:
+        lines.append(f"UPGRADE lost detached actor {actor}: it lived on the old nodes (the old GCS store keeps its record)")
+    return lines
 
 
 def format_status(cluster):

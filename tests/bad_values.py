@@ -48,6 +48,8 @@ BAD = {
         "ray_cluster_head_num_gpus": -1, "ray_cluster_worker_num_gpus": 65, "ray_cluster_reserved_memory": "-1G",
         "ray_cluster_overcommit": "often", "ray_cluster_nofile_limit": -1,
         "ray_cluster_extra_start_args": ["num-cpus=2"], "ray_cluster_env": {"1X": "y"},
+        "ray_cluster_upgrade_wait_seconds": -1, "ray_cluster_upgrade_stop_jobs": "if needed",
+        "ray_cluster_drain_deadline": 7200, "ray_cluster_drain_host": "two hosts",
         "ray_cluster_compare_all": "twice", "ray_cluster_wait_timeout": -5,
     },
     "registry_cache": {

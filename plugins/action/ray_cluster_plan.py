@@ -15,7 +15,8 @@ import os
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, names, ports, resources, specs
+from ansible_collections.ray_docker.cluster.plugins.module_utils import (cluster, monitoring, names, ports, resources, specs,
+                                                                         upgrade)
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, secrets, snapshot
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
@@ -56,13 +57,19 @@ def down_plan(ctx, engine):
 
 class ActionModule(PlanAction):
     ROLES = ("ray", "ray_cluster", "ray_image", "ray_monitoring")
-    ARGUMENTS = {"down": {"type": "bool", "default": False}}
+    ARGUMENTS = {"down": {"type": "bool", "default": False},
+                 "previous": {"type": "dict", "options": {"image": {"type": "str", "required": True},
+                                                          "ray_version": {"type": "str", "required": True}}}}
 
     def plan(self, ctx, args, task_vars, result):
         engine, facts, fresh = self.snapshot(task_vars)
         if args["down"]:
             result["down"] = down_plan(ctx, engine)
             return self.keep(result, fresh)
+        if args["previous"]:  # a rollback: the same plan for the image the nodes ran before
+            repository, _, tag = args["previous"]["image"].rpartition(":")
+            ctx.settings.update(ray_image_repository=repository, ray_image_tag=tag,
+                                ray_version=args["previous"]["ray_version"])
         result.update(engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
                       token_file=ctx.token_file, host_nodes=[node["node_name"] for node in ctx.host_nodes()],
                       expected_nodes=[node["node_name"] for node in ctx.expected_nodes])
@@ -79,6 +86,9 @@ class ActionModule(PlanAction):
             planned.append(store)
         planned += self.nodes(ctx, engine, facts, task_vars, token_sha256, password)
         running = engine.get("containers") or {}
+        image = f"{ctx.settings['ray_image_repository']}:{ctx.settings['ray_image_tag']}"
+        result["upgrade"] = {"replace": upgrade.replacements(running, {
+            "image": image, "image_id": ((engine.get("images") or {}).get(image) or {}).get("Id") or ""})}
         stale = specs.containers_to_reconcile(planned, running, ctx.settings["ray_cluster_compare_all"])
         result.update(self.reconcile(ctx, engine, planned, running, stale))
         gcs = result.get("gcs_store") or {}
@@ -153,6 +163,7 @@ class ActionModule(PlanAction):
         node_ports, head_ports = ports.start_flags(settings, head=False), ports.start_flags(settings, head=True)
         return {
             "image": image, "image_id": (images.get(image) or {}).get("Id") or "", "token_sha256": token_sha256,
+            "ray_version": settings["ray_version"], "drain_deadline": settings["ray_cluster_drain_deadline"],
             "token_source": ctx.host_token_file, "token_target": cluster.CONTAINER_TOKEN_FILE,
             "cluster_name": ctx.cluster_name, "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
             "dashboard_bind_address": settings["ray_cluster_dashboard_bind_address"]

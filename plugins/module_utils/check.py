@@ -15,6 +15,7 @@ import tempfile
 import time
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardClient, DashboardError, read_token, summarize_nodes
+from ansible_collections.ray_docker.cluster.plugins.module_utils.ray_versions import client_problem
 
 RESULT_MARKER = "RAY_CHECK_RESULT "
 
@@ -145,10 +146,9 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
     except ImportError as exc:
         raise CheckError(f"ray[default] is not installed for {sys.executable}: {exc}")
 
-    if ray.__version__ != expected_ray_version:
-        raise CheckError(f"the control node's Python ({sys.executable}) has Ray {ray.__version__}, the cluster runs "
-                         f"{expected_ray_version}: install ray[default]=={expected_ray_version} there "
-                         "(the Python that runs Ansible on the control node)")
+    problem = client_problem(ray.__version__, expected_ray_version)
+    if problem:  # the job itself runs in the cluster with the cluster's Ray; this side only speaks HTTP
+        raise CheckError(problem)
     client = JobSubmissionClient(dashboard_url)
     job_id = client.submit_job(
         entrypoint=inline_entrypoint(job_script, targets),

@@ -79,7 +79,13 @@ def node_spec(node, settings):
         "restart_policy": "unless-stopped",
         # `ray start --block` as PID 1 never reaps orphans: every job's entrypoint shell would stay a zombie.
         "init": True,
+        # `docker stop` is a drain, not a kill: on SIGTERM Ray drains its own node (GCS DrainNode, a preemption with
+        # RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S as its deadline) before it stops; Docker waits that long and more.
+        "stop_timeout": int(settings.get("drain_deadline", DRAIN_DEADLINE)) + STOP_MARGIN,
     }
+    spec["env"]["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = str(int(settings.get("drain_deadline", DRAIN_DEADLINE)))
+    if settings.get("ray_version"):
+        spec["labels"][names.RAY_VERSION] = str(settings["ray_version"])
     if bridge:
         spec["hostname"] = node["container"]
         spec["networks"] = [{"name": settings["network"]}]
@@ -103,6 +109,14 @@ def node_spec(node, settings):
                            *spec["command"]]
         spec["labels"][names.REDIS_PASSWORD_SHA256] = (gcs.get("password_sha256") or "")[:16]
     elif not head:
+        # A worker whose container restarted comes back as a new node; its last registration would stay listed
+        # ALIVE until the GCS's health check gives up on it (about 15 s), counted twice with its resources. Before
+        # `ray start`, it tells the GCS its predecessor of the same name is gone (bounded; skipped when the GCS
+        # does not answer, the health check then does it).
+        spec["env"]["RAY_DOCKER_RETIRE_PREDECESSOR"] = RETIRE_PREDECESSOR
+        gcs_address = f"{settings['head_address']}:{settings['start_options']['gcs_port']}"
+        spec["command"] = ["sh", "-c", 'timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR" "$1" "$2"; shift 2; exec "$@"',
+                           "ray-start", node["node_name"], gcs_address, *spec["command"]]
         # How long a worker waits for a restarted head before restarting itself. With fault tolerance
         # the head comes back with the cluster's state: wait for it. Without, a new head knows nothing
         # of the worker, so waiting (Ray's default is 60 s) only delays its restart and its return.
@@ -147,6 +161,36 @@ def containers_to_remove(specs, running):
     return sorted(name for name, row in (running or {}).items()
                   if name not in planned and names.role_of(row) in names.CLUSTER_ROLES)
 
+
+# Seconds a node stopped by `docker stop` drains before it stops (Ray's own default is 30), and how much longer
+# Docker waits before it kills it (Ray's teardown after the drain takes about 2 s).
+DRAIN_DEADLINE = 30
+STOP_MARGIN = 15
+
+# Run by a worker's container before `ray start` (the container's own Ray, token and GCS address): mark the ALIVE
+# registrations of its node name dead, so a restarted node replaces its predecessor at once. It uses the GCS's
+# UnregisterNode call, which Ray does not promise to keep: any failure only leaves the work to the health check.
+RETIRE_PREDECESSOR = """\
+import sys
+try:
+    from ray._private.grpc_utils import init_grpc_channel
+    from ray._raylet import GcsClient
+    from ray.core.generated import common_pb2, gcs_pb2, gcs_service_pb2, gcs_service_pb2_grpc
+    name, address = sys.argv[1], sys.argv[2]
+    selector = gcs_service_pb2.GetAllNodeInfoRequest.NodeSelector(node_name=name)
+    alive = GcsClient(address=address).get_all_node_info(
+        timeout=3, node_selectors=[selector], state_filter=gcs_pb2.GcsNodeInfo.GcsNodeState.ALIVE)
+    stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(init_grpc_channel(address))
+    for node_id in alive:
+        stub.UnregisterNode(gcs_service_pb2.UnregisterNodeRequest(
+            node_id=node_id.binary(), node_death_info=common_pb2.NodeDeathInfo(
+                reason=common_pb2.NodeDeathInfo.UNEXPECTED_TERMINATION,
+                reason_message="its container restarted; the new node replaces it (ray-docker)")), timeout=5)
+        print(f"ray-docker: retired {node_id.hex()}, the last registration of {name}", file=sys.stderr)
+except Exception as exc:
+    print(f"ray-docker: could not retire the last registration of this node ({exc}); Ray's health check will",
+          file=sys.stderr)
+"""
 
 # The official image runs Ray as user ray (uid 1000, gid 100): the token file must be readable by it.
 CONTAINER_UID, CONTAINER_GID = 1000, 100

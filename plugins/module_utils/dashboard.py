@@ -49,6 +49,40 @@ class DashboardClient:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise DashboardError(f"{self.url}{path} is not answering: {getattr(exc, 'reason', exc)}")
 
+    def post_json(self, path, body=None):
+        data = json.dumps(body or {}).encode("utf-8")
+        request = urllib.request.Request(self.url + path, data=data, method="POST",
+                                         headers={"Accept": "application/json", "Content-Type": "application/json"})
+        if self.token:
+            request.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read().decode("utf-8") or "null")
+        except urllib.error.HTTPError as exc:
+            raise DashboardError(f"{self.url}{path} answered HTTP {exc.code} {exc.reason}", exc.code)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise DashboardError(f"{self.url}{path} is not answering: {getattr(exc, 'reason', exc)}")
+
+    def list_jobs(self):
+        """Every job the Jobs API knows ({submission_id, job_id, status, entrypoint, ...}): the REST API Ray keeps
+        for every client version (ray.job_submission's client checks only that the server is 2.0 or later)."""
+        return self.get_json("/api/jobs/") or []
+
+    def stop_job(self, job_id):
+        return (self.post_json(f"/api/jobs/{urllib.parse.quote(job_id)}/stop") or {}).get("stopped")
+
+    def list_state(self, kind, filters=()):
+        """Rows of the state API (`actors`, `tasks`, `nodes`) with `detail`, filtered on (key, value) pairs."""
+        query = [("limit", 10000), ("detail", "true")]
+        for key, value in filters:
+            query += [("filter_keys", key), ("filter_predicates", "="), ("filter_values", value)]
+        reply = self.get_json(f"/api/v0/{kind}?" + urllib.parse.urlencode(query))
+        result = (reply.get("data") or {}).get("result") or {}
+        rows = result.get("result") if isinstance(result, dict) else result
+        if rows is None:
+            raise DashboardError(f"unexpected answer from {self.url}/api/v0/{kind}: {reply.get('msg') or reply}")
+        return rows
+
     def list_nodes(self):
         """Every node the GCS knows, alive or dead, as the state API reports them."""
         query = urllib.parse.urlencode({"limit": 10000, "detail": "true"})

@@ -86,7 +86,7 @@ def engine_state(docker_host=None, images=(), networks=(), volumes=(), container
     """The engine's state as the roles compare it. Raises EngineError when the engine does not answer.
 
     images: name -> {Id} or None; networks: name -> {Id, Driver, Labels} or None; volumes: name -> {Name, Labels}
-    or None; containers (carrying `container_label`): name -> {Id, ImageID, State, Status, Labels};
+    or None; containers (carrying `container_label`): name -> {Id, Image, ImageID, State, Status, Labels};
     inspected: name -> {State, RestartCount, Created[, logs]} or None.
     """
     client = EngineClient(docker_host, timeout=timeout)
@@ -104,7 +104,7 @@ def engine_state(docker_host=None, images=(), networks=(), volumes=(), container
         state["volumes"][name] = volume and {key: volume.get(key) for key in ("Name", "Labels")}
     if container_label:
         for name, row in client.containers(container_label).items():
-            state["containers"][name] = {key: row.get(key) for key in ("Id", "ImageID", "State", "Status", "Labels")}
+            state["containers"][name] = {key: row.get(key) for key in ("Id", "Image", "ImageID", "State", "Status", "Labels")}
     for name in inspect or []:
         details = client.container(name)
         if details is not None:

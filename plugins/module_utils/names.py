@@ -12,6 +12,7 @@ SERVICE = "ray-docker.service"
 # What a container's spec digest covers besides docker_container's parameters, so `--diff` shows a new image behind
 # the same tag, a new token or password, a new config, not only a new digest.
 IMAGE_ID = "ray-docker.image-id"
+RAY_VERSION = "ray-docker.ray-version"
 TOKEN_SHA256 = "ray-docker.token-sha256"
 REDIS_PASSWORD_SHA256 = "ray-docker.redis-password-sha256"
 CONFIG_SHA256 = "ray-docker.config-sha256"

@@ -87,6 +87,13 @@ class ClusterContext:
         return topology.service_url(self.hosts.get(self.monitoring_host), port)
 
     @property
+    def gcs_address(self):
+        """The head's GCS as the nodes reach it: the head container's name on a bridge network, else its address."""
+        head = next((node for node in self.nodes if node["role"] == "head"), None)
+        host = head["container"] if self.network_mode == "bridge" and head else self.node_address(self.head_host)
+        return f"{host}:{self.settings['ray_gcs_port']}"
+
+    @property
     def local_head(self):
         return topology.reaches_head_locally(self.hosts.get(self.head_host))
 

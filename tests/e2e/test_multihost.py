@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import yaml
@@ -594,6 +595,196 @@ def test_a_job_goes_to_the_remote_head_and_runs_on_every_host(three_hosts, tmp_p
     listed = subprocess.run([*runner, "list", "-i", str(three_hosts), "--json"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=300)
     assert {row["job_id"]: row["status"] for row in json.loads(listed.stdout)}[job_id] == "SUCCEEDED"
+
+
+# ---- a new image for running nodes: upgrade, downgrade, refusal, rollback, drain (issue 28) ----
+
+OLDER, NEWER = lab.OLDER_RAY_VERSION, lab.pinned_image()[2]
+
+
+def job(inventory, *args, cwd, command=()):
+    argv = [sys.executable, str(ROOT / "runner.py"), "job", *args, "-i", str(inventory), "--json",
+            *(["--", *command] if command else [])]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def submit(inventory, tmp_path, *command, version=None):
+    """A job sent with `runner.py job submit --no-wait`; its id."""
+    extra = ["-e", f"ray_version={version}"] if version else []
+    sent = job(inventory, "submit", "--no-wait", *extra, cwd=tmp_path, command=list(command))
+    assert sent.returncode == 0, sent.stderr[-2000:]
+    return json.loads(sent.stdout)["job_id"]
+
+
+def node_versions(inventory):
+    check = check_passes(inventory)
+    return {node["node_name"]: node["ray_version"] for node in check["nodes"]}
+
+
+def job_status(url, job_id, token=Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"):
+    request = urllib.request.Request(f"{url}/api/jobs/{job_id}", headers={"Authorization": f"Bearer {token.read_text().strip()}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["status"]
+
+
+class JobWatch:
+    """The last status the Jobs API gave for a job, asked every second until the API stops answering (the old head
+    removed): what a user watching the dashboard saw before the swap."""
+
+    def __init__(self, url, job_id, token=Path.home() / ".config" / "ray-docker" / "ray" / "auth_token"):
+        import threading
+
+        self.url, self.job_id, self.token, self.seen = url, job_id, Path(token).read_text().strip(), []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        failures = 0
+        while failures < 5:
+            try:
+                request = urllib.request.Request(f"{self.url}/api/jobs/{self.job_id}",
+                                                 headers={"Authorization": f"Bearer {self.token}"})
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    self.seen.append(json.loads(response.read())["status"])
+                failures = 0
+            except OSError:
+                failures += 1
+            time.sleep(1)
+
+
+def test_a_new_version_stops_a_running_job_when_asked_and_every_node_runs_it(three_hosts, tmp_path):
+    """Ray {NEWER} -> {OLDER} (a downgrade takes the upgrade's path): a job that would run ten minutes is stopped and
+    named, the detached-actor count is reported, every node runs the other version, the check passes."""
+    assert lab.ray_versions()[-2:] == [OLDER, NEWER], "the lab mirror serves an older real Ray"
+    long_job = submit(three_hosts, tmp_path, "sleep", "600")
+    result = run_runner("site", "-i", str(three_hosts), "-e",
+                        json.dumps({"ray_version": OLDER, "ray_cluster_upgrade_stop_jobs": True}))
+    assert result.rc == 0, result.stderr[-4000:]
+    upgrade = result.summary["upgrade"]
+    assert upgrade["from"] == [NEWER] and upgrade["to"] == OLDER and upgrade["jobs_stopped"] == [long_job]
+    assert f"UPGRADE stopped job {long_job}" in result.stderr
+    assert isinstance(upgrade["downtime_seconds"], (int, float)) and upgrade["downtime_seconds"] > 0
+    assert set(node_versions(three_hosts).values()) == {OLDER}
+    print(f"lab: {NEWER} -> {OLDER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
+
+
+def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_downtime(three_hosts, tmp_path):
+    """On {OLDER}: a job of about 30 s and a detached actor; `site` with the default (newer) version waits for the job
+    (it SUCCEEDS on the old cluster), names the actor as lost, then swaps every node at once; the downtime and its
+    steps are in the recap and --json; every node runs the new version; the control node's own Ray (the newer one)
+    drove the old cluster through its HTTP APIs."""
+    url = f"http://{address(three_hosts, HEAD)}:8265"
+    worker = statuses(three_hosts)["ray-worker-1@raylab-host-1"]
+    actor = submit_job(ACTOR_JOB.format(node_id=worker), url=url)
+    assert actor["status"] == "SUCCEEDED", actor["logs"][-2000:]
+    thirty = submit(three_hosts, tmp_path, "python", "-c", "import time; time.sleep(30); print('done')", version=OLDER)
+    watch = JobWatch(url, thirty)
+    result = run_runner("site", "-i", str(three_hosts))
+    assert result.rc == 0, result.stderr[-4000:]
+    upgrade = result.summary["upgrade"]
+    assert upgrade["from"] == [OLDER] and upgrade["to"] == NEWER and upgrade["jobs_waited_for"] == [thirty]
+    assert upgrade["jobs_stopped"] == [] and upgrade["actors_lost"] == ["e2e/e2e-counter (Counter)"]
+    assert "SUCCEEDED" in watch.seen, f"the job ended on the old cluster before the swap: {watch.seen}"
+    assert set(upgrade["steps"]) == {"stopped", "started", "alive", "proven"} and upgrade["downtime_seconds"] > 0
+    assert "UPGRADE Ray 2.59.0 -> 2.60.0" in result.stderr and "lost detached actor e2e/e2e-counter" in result.stderr
+    assert set(node_versions(three_hosts).values()) == {NEWER}
+    print(f"lab: {OLDER} -> {NEWER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
+
+
+def test_a_job_still_running_after_the_wait_refuses_the_new_version_and_changes_nothing(three_hosts, tmp_path):
+    running = submit(three_hosts, tmp_path, "sleep", "300")
+    before = all_ray_containers(hosts_of(three_hosts))
+    try:
+        result = run_runner("site", "-i", str(three_hosts), "-e",
+                            json.dumps({"ray_version": OLDER, "ray_cluster_upgrade_wait_seconds": 4}))
+        assert result.rc == 1, result.stderr[-3000:]
+        assert f"jobs still running after 4 s: {running} (RUNNING: sleep 300)" in result.stderr
+        assert "Nothing was stopped" in result.stderr and "ray_cluster_upgrade_stop_jobs=true" in result.stderr
+        assert all_ray_containers(hosts_of(three_hosts)) == before
+    finally:
+        assert job(three_hosts, "stop", running, cwd=tmp_path).returncode == 0
+
+
+def test_a_new_image_one_host_cannot_pull_is_refused_before_anything_stops(three_hosts):
+    host = "raylab-host-2"
+    lab.host_exec(host, "docker", "rmi", f"rayproject/ray:{OLDER}-py311-cpu", check=False)
+    rules = ["OUTPUT", "-p", "tcp", "-m", "multiport", "--dports", "5000,5050", "-j", "REJECT"]
+    lab.host_exec(host, "iptables", "-I", *rules)
+    before = all_ray_containers(hosts_of(three_hosts))
+    try:
+        result = run_runner("site", "-i", str(three_hosts), "-e",
+                            json.dumps({"ray_version": OLDER, "ray_image_pull_retries": 1}))
+        assert result.rc == 1, result.stderr[-3000:]
+        assert f"{host} could not get the new image rayproject/ray:{OLDER}-py311-cpu" in result.stderr
+        assert "nothing was stopped, the cluster still runs" in result.stderr
+        assert all_ray_containers(hosts_of(three_hosts)) == before, "no node stopped anywhere"
+    finally:
+        lab.host_exec(host, "iptables", "-D", *rules)
+    check_passes(three_hosts)
+
+
+def broken_image():
+    """The newer Ray's image whose `ray` cannot start (a node's start fails the way a bad release would), pushed to the
+    lab mirror under a tag of its own."""
+    repository, tag, _ = lab.pinned_image()
+    broken = f"{tag}-broken"
+    dockerfile = (f"FROM {lab.MIRROR_HOST}/{repository}:{tag}\n"
+                  "RUN printf '#!/bin/sh\\necho \"this Ray cannot start\" >&2\\nexit 3\\n' > /home/ray/anaconda3/bin/ray\n")
+    ref = f"{lab.MIRROR_HOST}/{repository}:{broken}"
+    subprocess.run(["docker", "build", "-t", ref, "-"], input=dockerfile, text=True, check=True, capture_output=True,
+                   env={**__import__("os").environ, "DOCKER_BUILDKIT": "0"})
+    subprocess.run(["docker", "push", ref], check=True, capture_output=True)
+    return broken
+
+
+def test_a_new_image_that_cannot_start_is_rolled_back_and_the_old_one_proven(three_hosts):
+    broken = broken_image()
+    result = run_runner("site", "-i", str(three_hosts), "-e", json.dumps({"ray_image_tag": broken}))
+    assert result.rc == 1, result.stderr[-4000:]
+    assert f"The new image rayproject/ray:{broken} (Ray {NEWER}) did not pass" in result.stderr
+    assert "this Ray cannot start" in result.stderr, "the cause is named with the new node's own log"
+    assert f"Rolled back to rayproject/ray:{NEWER}-py311-cpu" in result.stderr
+    for host in hosts_of(three_hosts):
+        images = lab.host_exec(host, "docker", "ps", "--filter", "label=ray-docker.node", "--format", "{{.Image}}").stdout.split()
+        assert images and set(images) == {f"rayproject/ray:{NEWER}-py311-cpu"}, (host, images)
+    assert set(node_versions(three_hosts).values()) == {NEWER}
+
+
+PINNED_TASK = """
+import ray, time
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+ray.init()
+node = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n.get("NodeName") == "ray-worker-1@raylab-host-2"][0]
+@ray.remote(num_cpus=1, max_retries=3)
+def work():
+    time.sleep(20)
+    return ray.get_runtime_context().get_node_id()
+ran_on = ray.get(work.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)).remote())
+print("RAN_ON", ran_on, "DRAINED", node)
+"""
+
+
+def test_draining_a_worker_host_retries_its_task_elsewhere_and_site_brings_it_back(three_hosts, tmp_path):
+    url = f"http://{address(three_hosts, HEAD)}:8265"
+    others = {host: ray_containers(host) for host in (HEAD, "raylab-host-1")}
+    (tmp_path / "pinned.py").write_text(PINNED_TASK)
+    pinned = submit(three_hosts, tmp_path, "python", "pinned.py")
+    wait_for(lambda: job_status(url, pinned) == "RUNNING", 60)
+    time.sleep(5)  # the task has started on raylab-host-2
+    drained = run_runner("drain", "raylab-host-2", "--deadline", "5", "-i", str(three_hosts))
+    assert drained.rc == 0, drained.stderr[-3000:]
+    assert drained.summary["drain"]["host"] == "raylab-host-2" and int(drained.summary["drain"]["tasks"]) >= 1
+    assert "DRAINED raylab-host-2: " in drained.stderr
+    assert ray_containers("raylab-host-2") == {}, "its nodes were removed"
+    assert {host: ray_containers(host) for host in others} == others, "the rest untouched"
+    ended = job(three_hosts, "logs", pinned, "--follow", cwd=tmp_path)
+    assert ended.returncode == 0 and json.loads(ended.stdout)["status"] == "SUCCEEDED", ended.stderr[-2000:]
+    [line] = [line for line in ended.stderr.splitlines() if line.startswith("RAN_ON")]
+    assert line.split()[1] != line.split()[3], "the task was retried on another node"
+    refused = run_runner("drain", HEAD, "-i", str(three_hosts))
+    assert refused.rc == 1 and "runs the head: draining it would stop the whole cluster" in refused.stderr
+    back = run_runner("site", "-i", str(three_hosts))
+    assert back.rc == 0 and back.summary["check"]["nodes_alive"] == 3, back.stderr[-3000:]
 
 
 def test_a_single_remote_host_is_checked_from_the_control_node(fresh_hosts):

@@ -100,6 +100,7 @@ from .recipes.ray_image import (
     FALLBACK_IMAGE,
     IMAGE_GLIBC_MINOR,
     IMAGE_PYTHON,
+    OLDER_RAY_VERSION,
     ensure_wheels,
     pinned_image,
 )
@@ -108,6 +109,7 @@ from .registry import (
     MIRROR_HOST,
     MIRROR_URL,
     REGISTRY_BIN,
+    ray_versions,
     REGISTRY_TIMEOUT,
     ensure_registry,
     mirror_has,
@@ -153,7 +155,7 @@ __all__ = [
     "ensure_base_image", "ensure_image", "ensure_rootfs", "remove_build_images",
     # recipes
     "all_recipes", "FALLBACK_IMAGE", "IMAGE_GLIBC_MINOR", "IMAGE_PYTHON",
-    "ensure_wheels", "pinned_image",
+    "ensure_wheels", "pinned_image", "OLDER_RAY_VERSION", "ray_versions",
     # up
     "ensure_up",
     # hosts

@@ -1,4 +1,4 @@
-"""`python -m tests.lab up|hosts N [--suite KIND]|down|status`: the lab's command line."""
+"""`python -m tests.lab up|hosts N [--suite KIND]|down|status|ray-versions`: the lab's command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .engine import engine_version
 from .hosts import HOST_SUITES, ensure_hosts, lab_hosts, remove_hosts
 from .images import DEBIAN_SUITE
 from .recipes import all_recipes
-from .registry import MIRROR_URL, mirror_has, registry_answers, stop_registry
+from .registry import MIRROR_URL, mirror_has, ray_versions, registry_answers, stop_registry
 from .up import ensure_up
 from .util import LabError, cache_dir, locked, say
 
@@ -56,6 +56,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if version and registry and all(images) else 1
 
 
+def cmd_ray_versions(args: argparse.Namespace) -> int:
+    """The Ray versions the mirror serves, one per line, newest last."""
+    versions = ray_versions()
+    print("\n".join(versions))
+    return 0 if versions else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The description is the first line of the package's docstring.
     description = sys.modules[__package__].__doc__.split("\n")[0]
@@ -73,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="remove the lab hosts and stop the registry (engine and cache "
                         "are kept)").set_defaults(func=cmd_down)
     commands.add_parser("status", help="say what is up").set_defaults(func=cmd_status)
+    commands.add_parser("ray-versions", help="the Ray versions the mirror serves, one per line, newest last"
+                        ).set_defaults(func=cmd_ray_versions)
     return parser
 
 

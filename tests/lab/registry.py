@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -63,6 +64,13 @@ def tag_in_mirror(repository: str, tag: str, new_tag: str) -> None:
     with _local_http.open(put, timeout=10) as response:
         if response.status != 201:
             raise OSError(f"the mirror answered {response.status} to tagging {repository}:{tag} as {new_tag}")
+
+
+def ray_versions(repository: str = "rayproject/ray") -> list[str]:
+    """The Ray versions the mirror serves images of (tags like 2.60.0-py311-cpu), oldest first."""
+    tags = (_mirror_json(f"/v2/{repository}/tags/list") or {}).get("tags") or []
+    found = {match.group(1) for tag in tags if (match := re.fullmatch(r"(\d+\.\d+\.\d+)-py\d+-cpu", tag))}
+    return sorted(found, key=lambda version: tuple(int(part) for part in version.split(".")))
 
 
 def registry_answers() -> bool:

@@ -11,5 +11,6 @@ from . import prometheus_image, ray_image, redis_image
 
 
 def all_recipes() -> list[Recipe]:
-    """Every image the mirror must serve, as the roles pin them now."""
-    return [ray_image.recipe(), redis_image.recipe(), prometheus_image.recipe()]
+    """Every image the mirror must serve, as the roles pin them now, and one older Ray for the upgrade tests."""
+    return [ray_image.recipe(), ray_image.recipe(ray_image.OLDER_RAY_VERSION), redis_image.recipe(),
+            prometheus_image.recipe()]

@@ -15,6 +15,8 @@ from ..util import ROLES, apt_install, role_default, run, say
 
 # Used until the ray role exists, so the lab works on its own.
 FALLBACK_IMAGE = ("rayproject/ray", "2.60.0-py311-cpu", "2.60.0")
+# One older real Ray the mirror also serves, built the same way, for the upgrade tests (token auth needs >= 2.52).
+OLDER_RAY_VERSION = "2.59.0"
 # Debian 12's python3 is what runs Ray in the image, so wheels are chosen for it, not for the
 # interpreter running this script: CPython 3.11 and glibc 2.36.
 IMAGE_PYTHON = "3.11"
@@ -82,9 +84,12 @@ def ensure_wheels(cache: Path, ray_version: str) -> Path:
     return target
 
 
-def recipe() -> Recipe:
-    """The pinned Ray image, with the wheels in its build context."""
-    repository, tag, ray_version = pinned_image()
+def recipe(ray_version: str | None = None) -> Recipe:
+    """The pinned Ray image (or the same image of another Ray version), with the wheels in its build context."""
+    repository, tag, pinned_version = pinned_image()
+    if ray_version and ray_version != pinned_version:
+        tag = tag.replace(pinned_version, ray_version, 1)
+    ray_version = ray_version or pinned_version
     return Recipe(
         repository=repository,
         tag=tag,

@@ -17,7 +17,7 @@ def test_defaults_use_the_embedded_inventory():
 
 def test_every_verb_has_a_playbook():
     for verb in cli.VERBS:
-        assert cli.parse_args([verb]).playbook.exists(), verb
+        assert cli.parse_args([verb, *(["h1"] if verb == "drain" else [])]).playbook.exists(), verb
 
 
 def test_options(tmp_path):
@@ -96,3 +96,13 @@ def test_known_names_and_declared_foreign_ones_pass():
     args = cli.parse_args(["preflight", "-e", "ray_node_count=2", "-e",
                            '{"preflight_foreign_variables": ["docker_users"], "docker_users": ["ann"]}'])
     assert args.extravars["ray_node_count"] == 2 and args.extravars["docker_users"] == ["ann"]
+
+
+def test_drain_takes_one_host_and_a_deadline_and_no_other_verb_takes_a_host():
+    args = cli.parse_args(["drain", "raylab-host-2", "--deadline", "20"])
+    assert args.playbook.name == "drain.yml"
+    assert args.extravars == {"ray_cluster_drain_host": "raylab-host-2", "ray_cluster_drain_deadline": 20}
+    assert cli.parse_args(["drain", "h2"]).extravars == {"ray_cluster_drain_host": "h2"}
+    for argv in (["drain"], ["site", "h2"], ["site", "--deadline", "5"]):
+        with pytest.raises(cli.UserError, match="drain takes a host"):
+            cli.parse_args(argv)

@@ -23,10 +23,13 @@ def test_a_bad_job_command_line_is_one_line(argv, message):
         cli.parse_args(argv, typed=False)
 
 
-def test_another_ray_version_is_named_both_ways():
+def test_the_jobs_client_drives_any_cluster_with_token_auth_of_its_major_version():
+    """It speaks HTTP only (plugins/module_utils/ray_versions.py): after an upgrade, before or after the control node's
+    own Ray, `job` goes on working; a cluster without token auth (before 2.52) or of another major is refused."""
     assert jobs.version_problem("2.60.0", "2.60.0") is None
-    problem = jobs.version_problem("2.60.0", "2.59.0")
-    assert "control node's Python has Ray 2.60.0, the cluster runs Ray 2.59.0" in problem
+    assert jobs.version_problem("2.60.0", "2.59.0") is None and jobs.version_problem("2.60.0", "2.61.1") is None
+    assert "token authentication" in jobs.version_problem("2.60.0", "2.51.2")
+    assert "another major version; install ray[default]==3.0.0" in jobs.version_problem("2.60.0", "3.0.0")
 
 
 def tree(root):

@@ -63,7 +63,14 @@ def test_container_spec_on_a_bridge_network():
     worker_spec = cluster.node_spec(worker, container_settings())
     assert head_spec["published_ports"] == ["127.0.0.1:8265:8265"] and "published_ports" not in worker_spec
     assert head_spec["networks"] == [{"name": "ray"}] and head_spec["hostname"] == "ray-head"
-    assert worker_spec["command"][:3] == ["ray", "start", "--address=ray-head:6379"]
+    # a worker's container retires its predecessor of the same name first, then becomes `ray start`
+    assert worker_spec["command"][4:6] == ["ray-worker-1@localhost", "ray-head:6379"]
+    assert worker_spec["command"][6:9] == ["ray", "start", "--address=ray-head:6379"]
+    assert "RAY_DOCKER_RETIRE_PREDECESSOR" in worker_spec["command"][2]
+    assert "UnregisterNode" in worker_spec["env"]["RAY_DOCKER_RETIRE_PREDECESSOR"]
+    assert head_spec["command"][:2] == ["ray", "start"], "a head has no predecessor to retire (a new head retires old ones)"
+    assert head_spec["stop_timeout"] == cluster.DRAIN_DEADLINE + cluster.STOP_MARGIN, "docker stop waits for Ray's drain"
+    assert head_spec["env"]["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] == str(cluster.DRAIN_DEADLINE)
     assert head_spec["shm_size"] == "2147483648" and head_spec["restart_policy"] == "unless-stopped"
     assert head_spec["memory"] == str(6 * GIB), "the container is held to its share"
     assert "ulimits" not in head_spec and "device_requests" not in head_spec
