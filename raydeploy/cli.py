@@ -4,6 +4,7 @@ import argparse
 import functools
 import json
 import shlex
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ VERBS = {
     "check": ("check.yml", "Ray task/actor check of every node through the Jobs API"),
     "status": ("status.yml", "nodes, resources and dashboard URL of the running cluster"),
     "down": ("down.yml", "remove the cluster's containers (images and engine stay)"),
+    "logs": ("logs.yml", "every node's Ray logs, the containers' logs and the runs' records in one tar.gz (--since, -o)"),
     "drain": ("drain.yml", "drain HOST [--deadline S]: drain a worker host's nodes and remove them (site brings them back)"),
 }
 
@@ -176,6 +178,8 @@ def build_parser():
     parser.add_argument("--check", action="store_true", help="report what would change, change nothing")
     parser.add_argument("--diff", action="store_true", help="show the changes made to files")
     parser.add_argument("host", nargs="?", help="drain: the worker host to drain")
+    parser.add_argument("--since", metavar="DURATION", help="logs: only what changed in the last DURATION (30m, 2h, 1d)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="logs: the archive to write (a .tar.gz)")
     parser.add_argument("--deadline", type=int, metavar="SECONDS",
                         help="drain: seconds the host's running tasks may finish before they are retried elsewhere "
                              "(default ray_cluster_drain_deadline, 30)")
@@ -229,6 +233,8 @@ def parse_args(argv, typed=True):
         if (args.host is not None or args.deadline is not None) != (args.verb == "drain") or \
                 (args.verb == "drain" and not args.host):
             raise UserError("drain takes a host (runner.py drain HOST [--deadline S]); no other verb takes one")
+        if (args.since is not None or args.output is not None) and args.verb != "logs":
+            raise UserError("--since and -o go with logs only")
     inventories = []
     for item in args.inventory or [str(ROOT / "inventory" / "localhost.yml")]:
         path = Path(item).expanduser().resolve()
@@ -237,6 +243,13 @@ def parse_args(argv, typed=True):
         inventories.append(str(path))
     args.inventory = inventories
     args.extravars = parse_extra_vars(args.extra_vars, typed=typed)
+    if getattr(args, "verb", "") == "logs":
+        if args.since is not None:
+            args.extravars["ray_cluster_logs_since"] = args.since
+        if args.output is not None:
+            args.extravars["ray_cluster_logs_file"] = str(Path(args.output).expanduser().resolve())
+        else:  # in the folder the user runs from, not wherever ansible-playbook runs
+            args.extravars.setdefault("ray_cluster_logs_file", str(Path.cwd() / time.strftime("ray-logs-%Y%m%dT%H%M%S.tar.gz")))
     if getattr(args, "verb", "") == "drain":
         args.extravars["ray_cluster_drain_host"] = args.host
         if args.deadline is not None:

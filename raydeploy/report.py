@@ -126,6 +126,7 @@ def summarize(stats, artifact_data, progress, rc, status):
         "monitoring": artifact_data["ray_monitoring_urls"] or {},
         "upgrade": artifact_data["ray_upgrade"],
         "drain": artifact_data["ray_drain"],
+        "logs": artifact_data["ray_logs"],
         "failures": failures,
         "elapsed_seconds": round(progress.elapsed(), 1),
     }
@@ -157,6 +158,10 @@ def print_recap(summary, stream=sys.stderr):
         print(f"  DRAINED {drain['host']}: {drain['tasks']} tasks and {drain['actors']} actors were running there; its "
               f"nodes left the cluster in {drain['seconds']} s and were removed (the next `site` brings them back)",
               file=stream)
+    logs = summary.get("logs")
+    if logs:
+        print(f"  LOGS {logs['file']}: {logs['files']} files from {', '.join(logs['hosts'])} ({int(logs['bytes']) / 2**20:.1f} MiB); "
+              "the token and passwords are replaced by <redacted>; INDEX.txt says where each file came from", file=stream)
     check = summary.get("check")
     if check:
         verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])

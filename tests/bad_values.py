@@ -25,6 +25,7 @@ BAD = {
         "ray_dashboard_url": "127.0.0.1:8265", "ray_node_ip_address": "10.0.0.300",
         "ray_require_all_hosts": "maybe", "ray_gcs_fault_tolerance": "perhaps", "ray_gcs_redis_image": "redis",
         "ray_gcs_redis_port": 0, "ray_gcs_redis_password_file": "redis_password", "ray_gcs_reconnect_timeout": 0,
+        "ray_container_log_max_size": "lots", "ray_container_log_max_files": 0,
         "ray_prometheus_image": "prom/prometheus", "ray_grafana_image": "grafana", "ray_prometheus_port": 0,
         "ray_grafana_port": 70000, "ray_dashboard_metrics_port": -1, "ray_autoscaler_metrics_port": "x",
     },
@@ -50,6 +51,9 @@ BAD = {
         "ray_cluster_extra_start_args": ["num-cpus=2"], "ray_cluster_env": {"1X": "y"},
         "ray_cluster_upgrade_wait_seconds": -1, "ray_cluster_upgrade_stop_jobs": "if needed",
         "ray_cluster_drain_deadline": 7200, "ray_cluster_drain_host": "two hosts",
+        "ray_cluster_data_dir": "data", "ray_cluster_spill_dir": "spill", "ray_cluster_log_limit_mb": 1,
+        "ray_cluster_log_retention_days": 0, "ray_cluster_min_free_gb": -1, "ray_cluster_purge_data": "please",
+        "ray_cluster_logs_since": "yesterday", "ray_cluster_logs_file": "logs.zip",
         "ray_cluster_compare_all": "twice", "ray_cluster_wait_timeout": -5,
     },
     "registry_cache": {

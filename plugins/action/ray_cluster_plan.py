@@ -11,12 +11,13 @@ Secrets stay out of the plan: the token and the passwords are created on the con
 and copied from there; the plan carries their paths and digests only.
 """
 
+import inspect
 import os
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import (cluster, monitoring, names, ports, resources, specs,
-                                                                         upgrade)
+from ansible_collections.ray_docker.cluster.plugins.module_utils import (cluster, log_keeper, monitoring, names, ports,
+                                                                         resources, specs, upgrade)
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings, secrets, snapshot
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
@@ -43,16 +44,34 @@ def head_env(ctx, monitoring_host_images):
     return env
 
 
+def data_settings(ctx):
+    """Where each node's Ray keeps its sessions and spills, and how its logs are held (plugins/module_utils/log_keeper.py,
+    handed to the container as source: the container needs nothing of the collection)."""
+    settings = ctx.settings
+    limit = settings["ray_cluster_log_limit_mb"]
+    containers = [node["container"] for node in ctx.host_nodes()]
+    return {"node_dirs": {name: ctx.node_data_dir(name) for name in containers},
+            "spill_dirs": {name: ctx.spill_dir(name) for name in containers},
+            "log_limit_mb": limit, "retention_days": settings["ray_cluster_log_retention_days"],
+            # Ray rotates each log file at a tenth of the cap, keeping two: the keeper deletes rotated files first.
+            "rotation_bytes": max(2**20, limit * 2**20 // 10), "rotation_backups": 2,
+            "keeper_source": inspect.getsource(log_keeper)}
+
+
 def down_plan(ctx, engine):
     """What the role owns on the host, from the snapshot: its containers (the workers apart: a worker stopped after
     its head waits in Ray's reconnect loop until Docker kills it), the bridge network, the GCS store's volume."""
     running = sorted((engine.get("containers") or {}).items())
     network = ctx.settings["ray_cluster_network"]
     volume = names.gcs_store_volume(ctx.cluster_name)
+    files = engine.get("files") or {}
+    kept = any((files.get(path) or {}).get("exists") for path in snapshot.node_dirs(ctx))
     return {"workers": [name for name, row in running if names.role_of(row) == names.WORKER],
             "others": [name for name, row in running if names.role_of(row) in (names.HEAD, names.GCS_STORE)],
             "network": network if (engine.get("networks") or {}).get(network) else "",
-            "volumes": [volume] if (engine.get("volumes") or {}).get(volume) else []}
+            "volumes": [volume] if (engine.get("volumes") or {}).get(volume) else [],
+            # the nodes' logs stay for a post-mortem unless asked (ray_cluster_purge_data)
+            "data": [ctx.data_root] if ctx.settings["ray_cluster_purge_data"] and kept else []}
 
 
 class ActionModule(PlanAction):
@@ -80,6 +99,9 @@ class ActionModule(PlanAction):
         token_sha256, password = self.secrets(ctx)
         files = engine.get("files") or {}
         result["token"] = self.token(ctx, files, token_sha256)
+        result["data_dirs"] = [path for path in snapshot.node_dirs(ctx)
+                               if not cluster.file_is(files.get(path), "0750", cluster.CONTAINER_UID, cluster.CONTAINER_GID,
+                                                      directory=True)]
         planned = []
         if snapshot.runs_gcs_store(ctx):
             result["gcs_store"], store = self.gcs_store(ctx, engine, files, password)
@@ -92,7 +114,8 @@ class ActionModule(PlanAction):
         stale = specs.containers_to_reconcile(planned, running, ctx.settings["ray_cluster_compare_all"])
         result.update(self.reconcile(ctx, engine, planned, running, stale))
         gcs = result.get("gcs_store") or {}
-        result["has_work"] = bool(result["token"]["write"] or gcs.get("write_config") or gcs.get("write_password")
+        result["has_work"] = bool(result["token"]["write"] or result["data_dirs"] or gcs.get("write_config")
+                                  or gcs.get("write_password")
                                   or result["network"]["create"] or result["remove"] or result["remove_volume"]
                                   or stale)
         return self.keep(result, fresh)
@@ -138,7 +161,7 @@ class ActionModule(PlanAction):
             "image_id": ((engine.get("images") or {}).get(image) or {}).get("Id") or "",
             "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"], "cluster_name": ctx.cluster_name,
             "config_source": f"{ctx.host_config_dir}/redis.conf", "config_sha256": config_sha256,
-            "volume": names.gcs_store_volume(ctx.cluster_name)})
+            "volume": names.gcs_store_volume(ctx.cluster_name), "container_log": ctx.container_log()})
         return delivery, spec
 
     def nodes(self, ctx, engine, facts, task_vars, token_sha256, password):
@@ -164,6 +187,7 @@ class ActionModule(PlanAction):
         return {
             "image": image, "image_id": (images.get(image) or {}).get("Id") or "", "token_sha256": token_sha256,
             "ray_version": settings["ray_version"], "drain_deadline": settings["ray_cluster_drain_deadline"],
+            "container_log": ctx.container_log(), "data": data_settings(ctx),
             "token_source": ctx.host_token_file, "token_target": cluster.CONTAINER_TOKEN_FILE,
             "cluster_name": ctx.cluster_name, "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
             "dashboard_bind_address": settings["ray_cluster_dashboard_bind_address"]

@@ -110,6 +110,7 @@ class ActionModule(PlanAction):
             password = {"source": password_file, "dest": f"{grafana_dir}/admin_password", "owner": monitoring.GRAFANA_UID}
         images = engine.get("images") or {}
         common = {"cluster_name": name, "network_mode": ctx.network_mode, "network": settings["ray_cluster_network"],
+                  "container_log": ctx.container_log(),
                   "bind_address": settings["ray_monitoring_bind_address"]
                   or ("127.0.0.1" if ctx.hosts.get(ctx.host, {}).get("connection") == "local" else "0.0.0.0")}
         planned = [monitoring.prometheus_spec(dict(

@@ -98,6 +98,23 @@ def node_spec(node, settings):
     if node.get("gpu_ids"):
         spec["device_requests"] = [{"driver": "nvidia", "device_ids": list(node["gpu_ids"]), "capabilities": [["gpu"]]}]
     gcs = settings.get("gcs")
+    # `sh -c` before `ray start`: what each node does first, then `exec` (Ray stays the container's main process).
+    prelude = []
+    data = settings.get("data")
+    if data:
+        # Ray's temp and session folder (logs, sockets, runtime environments) on the host, per node: it outlives the
+        # container, and the log keeper (plugins/module_utils/log_keeper.py) holds it to its cap.
+        spec["mounts"].append({"type": "bind", "source": data["node_dirs"][node["container"]], "target": RAY_TEMP_DIR})
+        spec["mounts"].append({"type": "bind", "source": data["spill_dirs"][node["container"]], "target": SPILL_DIR})
+        spec["command"] = [*spec["command"][:-2], f"--object-spilling-directory={SPILL_DIR}", *spec["command"][-2:]]
+        spec["env"].update(RAY_ROTATION_MAX_BYTES=str(int(data["rotation_bytes"])),
+                           RAY_ROTATION_BACKUP_COUNT=str(int(data["rotation_backups"])),
+                           RAY_DOCKER_LOG_KEEPER=data["keeper_source"])
+        prelude.append(f'python -c "$RAY_DOCKER_LOG_KEEPER" {RAY_TEMP_DIR} {int(data["log_limit_mb"])} '
+                       f'{data["retention_days"]:g} &')
+    if settings.get("container_log"):
+        spec.update(log_driver="json-file", log_options=dict(settings["container_log"]))
+    final = 'exec "$@"'
     if gcs and head:
         # The GCS keeps its state in Redis. Ray takes the password only as a flag: read it from the
         # mounted file at start, so it is in no container setting (`docker inspect`) nor in the spec.
@@ -105,18 +122,16 @@ def node_spec(node, settings):
                             "RAY_external_storage_namespace": str(gcs["namespace"])})
         spec["mounts"].append({"type": "bind", "source": gcs["password_source"], "target": REDIS_PASSWORD_TARGET,
                                "read_only": True})
-        spec["command"] = ["sh", "-c", f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"', "ray-start",
-                           *spec["command"]]
+        final = f'exec "$@" --redis-password="$(cat {REDIS_PASSWORD_TARGET})"'
         spec["labels"][names.REDIS_PASSWORD_SHA256] = (gcs.get("password_sha256") or "")[:16]
     elif not head:
         # A worker whose container restarted comes back as a new node; its last registration would stay listed
         # ALIVE until the GCS's health check gives up on it (about 15 s), counted twice with its resources. Before
         # `ray start`, it tells the GCS its predecessor of the same name is gone (bounded; skipped when the GCS
         # does not answer, the health check then does it).
-        spec["env"]["RAY_DOCKER_RETIRE_PREDECESSOR"] = RETIRE_PREDECESSOR
-        gcs_address = f"{settings['head_address']}:{settings['start_options']['gcs_port']}"
-        spec["command"] = ["sh", "-c", 'timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR" "$1" "$2"; shift 2; exec "$@"',
-                           "ray-start", node["node_name"], gcs_address, *spec["command"]]
+        spec["env"].update(RAY_DOCKER_RETIRE_PREDECESSOR=RETIRE_PREDECESSOR, RAY_DOCKER_NODE_NAME=node["node_name"],
+                           RAY_DOCKER_GCS_ADDRESS=f"{settings['head_address']}:{settings['start_options']['gcs_port']}")
+        prelude.append('timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR"')
         # How long a worker waits for a restarted head before restarting itself. With fault tolerance
         # the head comes back with the cluster's state: wait for it. Without, a new head knows nothing
         # of the worker, so waiting (Ray's default is 60 s) only delays its restart and its return.
@@ -126,6 +141,8 @@ def node_spec(node, settings):
             # A worker learns that a restarted head does not know it from its periodic liveness check
             # (seen every 20-55 s): check every 5 s so it restarts and rejoins soon after the head.
             spec["env"]["RAY_raylet_liveness_self_check_interval_ms"] = str(NO_FT_LIVENESS_CHECK_MS)
+    if prelude or final != 'exec "$@"':
+        spec["command"] = ["sh", "-c", "; ".join([*prelude, final]), "ray-start", *spec["command"]]
     return with_spec_digest(spec, node["role"])
 
 
@@ -148,6 +165,8 @@ def redis_spec(settings):
         "restart_policy": "unless-stopped",
         "init": False,
     }
+    if settings.get("container_log"):
+        spec.update(log_driver="json-file", log_options=dict(settings["container_log"]))
     if bridge:
         spec["hostname"] = settings["container"]
         spec["networks"] = [{"name": settings["network"]}]
@@ -171,12 +190,12 @@ STOP_MARGIN = 15
 # registrations of its node name dead, so a restarted node replaces its predecessor at once. It uses the GCS's
 # UnregisterNode call, which Ray does not promise to keep: any failure only leaves the work to the health check.
 RETIRE_PREDECESSOR = """\
-import sys
+import os, sys
 try:
     from ray._private.grpc_utils import init_grpc_channel
     from ray._raylet import GcsClient
     from ray.core.generated import common_pb2, gcs_pb2, gcs_service_pb2, gcs_service_pb2_grpc
-    name, address = sys.argv[1], sys.argv[2]
+    name, address = os.environ["RAY_DOCKER_NODE_NAME"], os.environ["RAY_DOCKER_GCS_ADDRESS"]
     selector = gcs_service_pb2.GetAllNodeInfoRequest.NodeSelector(node_name=name)
     alive = GcsClient(address=address).get_all_node_info(
         timeout=3, node_selectors=[selector], state_filter=gcs_pb2.GcsNodeInfo.GcsNodeState.ALIVE)
@@ -191,6 +210,10 @@ except Exception as exc:
     print(f"ray-docker: could not retire the last registration of this node ({exc}); Ray's health check will",
           file=sys.stderr)
 """
+
+# Where a node's Ray keeps its temp and session folder (Ray's default, mounted from the host) and spills objects.
+RAY_TEMP_DIR = "/tmp/ray"
+SPILL_DIR = "/ray-spill"
 
 # The official image runs Ray as user ray (uid 1000, gid 100): the token file must be readable by it.
 CONTAINER_UID, CONTAINER_GID = 1000, 100

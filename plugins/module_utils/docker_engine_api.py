@@ -100,10 +100,15 @@ class EngineClient:
         """`docker inspect` of one container, or None."""
         return self.get(f"/containers/{urllib.parse.quote(name, safe='')}/json")
 
-    def logs(self, name, tail=20):
-        """The last `tail` lines of a container's output (stdout and stderr), as text."""
-        body = self.get_raw(f"/containers/{urllib.parse.quote(name, safe='')}/logs",
-                            {"stdout": "1", "stderr": "1", "tail": str(int(tail))})
+    def logs(self, name, tail=20, since=0, timestamps=False):
+        """The last `tail` lines (every line with tail="all") of a container's output (stdout and stderr), since a
+        moment (seconds since the epoch; 0: from the start), as text."""
+        query = {"stdout": "1", "stderr": "1", "tail": str(tail if tail == "all" else int(tail))}
+        if since:
+            query["since"] = str(int(since))
+        if timestamps:
+            query["timestamps"] = "1"
+        body = self.get_raw(f"/containers/{urllib.parse.quote(name, safe='')}/logs", query)
         return demultiplex(body or b"").decode("utf-8", "replace")
 
     def containers(self, label):

@@ -13,7 +13,7 @@ import stat
 from ansible_collections.ray_docker.cluster.plugins.module_utils.docker_engine_api import EngineClient, EngineError
 
 # What the roles read of the engine's /info; the snapshot keeps only these (it becomes a host fact).
-INFO_KEYS = ("ServerVersion", "OperatingSystem", "Name", "LiveRestoreEnabled")
+INFO_KEYS = ("ServerVersion", "OperatingSystem", "Name", "LiveRestoreEnabled", "DockerRootDir")
 REGISTRY_KEYS = ("Mirrors", "InsecureRegistryCIDRs")
 
 

@@ -125,6 +125,8 @@ def _placement(spec, settings):
         spec["published_ports"] = [f"{settings['bind_address']}:{int(settings['port'])}:{int(settings['port'])}"]
     else:
         spec["network_mode"] = "host"
+    if settings.get("container_log"):
+        spec.update(log_driver="json-file", log_options=dict(settings["container_log"]))
     return spec
 
 

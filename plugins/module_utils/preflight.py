@@ -23,6 +23,8 @@ OWNED_FLAGS = {
     "--memory": "ray_cluster_head_memory/ray_cluster_worker_memory",
     "--object-store-memory": "ray_cluster_object_store_memory/ray_cluster_object_store_fraction",
     "--dashboard-host": "the role", "--disable-usage-stats": "the role",
+    "--temp-dir": "ray_cluster_data_dir (each node's /tmp/ray is its data folder)",
+    "--object-spilling-directory": "ray_cluster_spill_dir",
     **ports.flag_owners(),
 }
 # Token authentication is always on; these would switch it off or point it elsewhere.
@@ -93,6 +95,7 @@ def fit_problems(values, facts, nodes):
     if hard and nofile > hard:
         errors.append(f"ray_cluster_nofile_limit={nofile}: must be at most the host's hard limit of open files "
                       f"({hard}, `ulimit -Hn` as root): the containers would not start")
+    errors += disk_problems(values, facts)
     resources = {}
     if nodes and facts.get("cpus"):
         resources = host_resources(nodes, facts, values)
@@ -101,6 +104,25 @@ def fit_problems(values, facts, nodes):
             errors.append(wslconfig_memory_advice(facts["mem_total"], resources["host"]["min_memory"],
                                                   facts.get("wslconfig", "")))
     return errors, resources
+
+
+GB = 10 ** 9
+
+
+def disk_problems(values, facts):
+    """Docker's root or the nodes' data folder with less free space than ray_cluster_min_free_gb (the probe's statvfs
+    of each, or of the nearest folder that exists): images, logs and spills would fill it."""
+    wanted = values.get("ray_cluster_min_free_gb")
+    if not wanted:
+        return []
+    problems = []
+    for key, what in (("docker_root", "Docker's root"), ("data_root", "ray_cluster_data_dir")):
+        disk = (facts.get("disk") or {}).get(key) or {}
+        if disk.get("free") is not None and disk["free"] < wanted * GB:
+            problems.append(f"{what} {disk['path']} has {disk['free'] / GB:.1f} GB free of {disk['total'] / GB:.1f} GB "
+                            f"(on {disk['checked']}), below ray_cluster_min_free_gb={wanted:g}: free some space, or lower "
+                            "it on purpose")
+    return problems
 
 
 def inventory_problems(head_hosts, worker_hosts, node_counts, requested_mode):

@@ -21,6 +21,20 @@ options:
     description: Plan the removal of what the role owns on the host (RV(down)) instead of the deployment.
     type: bool
     default: false
+  previous:
+    description:
+      - A rollback - plan the nodes for the image and Ray version they ran before an upgrade (ray_cluster_upgrade's
+        C(previous)) instead of C(ray_image_repository), C(ray_image_tag) and C(ray_version).
+    type: dict
+    suboptions:
+      image:
+        description: The image the nodes ran before, C(repository:tag).
+        type: str
+        required: true
+      ray_version:
+        description: The Ray version of that image.
+        type: str
+        required: true
 attributes:
   action:
     support: full

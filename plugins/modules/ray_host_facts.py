@@ -41,6 +41,10 @@ options:
         profile when Docker Desktop's engine answers or its WSL integration is there.
     type: str
     default: auto
+  data_dir:
+    description: The nodes' data folder root (ray_cluster_data_dir), whose free space (and Docker's root's) goes into
+      RV(ansible_facts.ray_host.disk).
+    type: path
   registry_cache:
     description:
       - On the LAN image cache's host, where its state is (port, upstream, files, service; the action plugin fills it
@@ -253,6 +257,15 @@ def keep_alive_state(profile, root):
     return state
 
 
+def disk(path):
+    """{path, checked (the nearest folder that exists), free, total} of a path's file system."""
+    checked = path
+    while checked and not os.path.exists(checked):
+        checked = os.path.dirname(checked.rstrip("/")) or "/"
+    stat = os.statvfs(checked)
+    return {"path": path, "checked": checked, "free": stat.f_bavail * stat.f_frsize, "total": stat.f_blocks * stat.f_frsize}
+
+
 def engine_snapshot(params, facts, run_command):
     snapshot = {"python_requests": host_state.python_requests(), "files": host_state.read_files(params["files"])}
     if params["registry_cache"]:
@@ -271,6 +284,9 @@ def engine_snapshot(params, facts, run_command):
     else:
         snapshot.update(engine_answers=True, **state)
         facts["engine_os"] = state["host_info"].get("OperatingSystem") or ""
+    if params["data_dir"]:
+        root = (snapshot.get("host_info") or {}).get("DockerRootDir") or "/var/lib/docker"
+        facts["disk"] = {"docker_root": disk(root), "data_root": disk(params["data_dir"])}
     desktop = str(facts["engine_os"]).startswith("Docker Desktop") or (
         facts["docker_desktop_integration"] and not snapshot["engine_answers"])
     path = params["desktop_daemon_json"]
@@ -295,6 +311,7 @@ def main():
             "container_label": {"type": "str"},
             "files": {"type": "list", "elements": "path", "default": []},
             "registry_cache": {"type": "dict"},
+            "data_dir": {"type": "path"},
         },
         supports_check_mode=True,
     )

@@ -87,6 +87,23 @@ class ClusterContext:
         return topology.service_url(self.hosts.get(self.monitoring_host), port)
 
     @property
+    def data_root(self):
+        """The cluster's folder under ray_cluster_data_dir on every host: each node's Ray temp folder is in it."""
+        return os.path.join(self.settings["ray_cluster_data_dir"], self.cluster_name)
+
+    def node_data_dir(self, container):
+        return os.path.join(self.data_root, container)
+
+    def spill_dir(self, container):
+        root = self.settings.get("ray_cluster_spill_dir") or ""
+        return os.path.join(root, self.cluster_name, container) if root else os.path.join(self.node_data_dir(container), "spill")
+
+    def container_log(self):
+        """The Docker log limits every container of the cluster gets (json-file, a size and a file count)."""
+        return {"max-size": str(self.settings["ray_container_log_max_size"]),
+                "max-file": str(self.settings["ray_container_log_max_files"])}
+
+    @property
     def gcs_address(self):
         """The head's GCS as the nodes reach it: the head container's name on a bridge network, else its address."""
         head = next((node for node in self.nodes if node["role"] == "head"), None)
@@ -103,7 +120,8 @@ def build(action, task_vars, roles=("ray",), names=()):
     catalog = role_settings.Catalog(action._loader)
     wanted = {"ray_cluster_name", "ray_monitoring_enabled", "ray_monitoring_grafana_enabled", "ray_monitoring_host",
               "ray_network_mode", "ray_dashboard_port", "ray_auth_token_file", "ray_auth_host_token_file",
-              "ray_dashboard_url", "ray_gcs_redis_password_file"}
+              "ray_dashboard_url", "ray_gcs_redis_password_file", "ray_cluster_data_dir", "ray_cluster_spill_dir",
+              "ray_container_log_max_size", "ray_container_log_max_files"}
     for role in roles:
         wanted |= set(catalog.roles[role].specs)
     wanted |= set(names)

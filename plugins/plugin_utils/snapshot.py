@@ -22,7 +22,13 @@ def cluster_files(ctx):
     files = [ctx.host_config_dir, ctx.host_token_file]
     if runs_gcs_store(ctx):
         files += [f"{ctx.host_config_dir}/redis.conf", f"{ctx.host_config_dir}/redis_password"]
-    return files
+    return files + node_dirs(ctx)
+
+
+def node_dirs(ctx):
+    """Each node's own folders on this host: Ray's temp folder (logs, sessions) and its spill folder."""
+    return [path for node in ctx.host_nodes() for path in (ctx.node_data_dir(node["container"]),
+                                                            ctx.spill_dir(node["container"]))]
 
 
 def runs_gcs_store(ctx):
@@ -73,6 +79,7 @@ def query(ctx):
         "container_label": names.cluster_label(ctx.cluster_name),
         "files": files,
         "registry_cache": registry_cache_query(ctx),
+        "data_dir": ctx.settings.get("ray_cluster_data_dir"),
     }
 
 

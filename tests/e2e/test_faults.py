@@ -160,28 +160,31 @@ def store_actors():
     return ray_client(STATE_ACTORS, "http://127.0.0.1:8265")
 
 
-def test_a_new_ray_version_starts_a_new_gcs_store_and_keeps_the_old_one(healthy_cluster, mirror_vars):
-    """The README: a new `ray_version` starts a new GCS store (a store is not read by another Ray version). The lab
-    has one Ray build, so "Ray 2.60.1" is the same image under a second tag: the nodes still run 2.60.0, which the
-    check would refuse, so only the image and cluster steps run with it. What is judged is the store: the state
-    from before (a detached actor, a job) is not in the new one, and is there again when the version returns."""
-    repository, tag, _ = lab.pinned_image()
-    version = "2.60.1"
-    lab.tag_in_mirror(repository, tag, tag.replace("2.60.0", version, 1))
+def test_a_new_ray_version_starts_a_new_gcs_store_keeps_the_old_one_and_times_the_swap(healthy_cluster, mirror_vars):
+    """The README: a new `ray_version` starts a new GCS store (a store is not read by another Ray version) and keeps
+    the old one. With the lab's older real Ray: on the other version the head's namespace is that version's, the
+    Jobs API does not know the job from before and the state API no actor of that name; back on the pinned version the
+    old store's job and actor registration are there again. Each way is the upgrade's path (swap, check), timed."""
+    older = lab.OLDER_RAY_VERSION
     assert head_namespace() == "ray-2.60.0"
     job = submit_job(STORE_ACTOR)
     assert job["status"] == "SUCCEEDED", job["logs"][-2000:]
     actors_before = store_actors()
     assert "ALIVE" in actors_before.values(), actors_before
     try:
-        newer = run_runner("site", "-t", "image,cluster", "-e", mirror_vars, "-e", f"ray_version={version}")
-        assert newer.rc == 0, newer.stderr[-3000:]
-        assert head_namespace() == f"ray-{version}"
+        other = run_runner("site", "-e", mirror_vars, "-e", f"ray_version={older}")
+        assert other.rc == 0, other.stderr[-3000:]
+        assert other.summary["upgrade"]["from"] == ["2.60.0"] and other.summary["upgrade"]["to"] == older
+        assert {node["ray_version"] for node in other.summary["check"]["nodes"]} == {older}
+        print(f"one host: 2.60.0 -> {older}, down {other.summary['upgrade']['downtime_seconds']} s "
+              f"({other.summary['upgrade']['steps']})")
+        assert head_namespace() == f"ray-{older}"
         assert job["job_id"] not in jobs(), "the new store knows no job of the old one"
         assert store_actors() == {}, "nor its detached actor"
     finally:
         back = run_runner("site", "-e", mirror_vars)
         assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
+    print(f"one host: {older} -> 2.60.0, down {back.summary['upgrade']['downtime_seconds']} s")
     assert head_namespace() == "ray-2.60.0"
     assert job["job_id"] in jobs(), "the old store was kept: its jobs are back with its version"
     assert set(store_actors()) == set(actors_before), "and its actors (dead now: their nodes were recreated)"

@@ -64,9 +64,11 @@ def test_container_spec_on_a_bridge_network():
     assert head_spec["published_ports"] == ["127.0.0.1:8265:8265"] and "published_ports" not in worker_spec
     assert head_spec["networks"] == [{"name": "ray"}] and head_spec["hostname"] == "ray-head"
     # a worker's container retires its predecessor of the same name first, then becomes `ray start`
-    assert worker_spec["command"][4:6] == ["ray-worker-1@localhost", "ray-head:6379"]
-    assert worker_spec["command"][6:9] == ["ray", "start", "--address=ray-head:6379"]
-    assert "RAY_DOCKER_RETIRE_PREDECESSOR" in worker_spec["command"][2]
+    assert worker_spec["command"][:2] == ["sh", "-c"] and worker_spec["command"][3] == "ray-start"
+    assert worker_spec["command"][2] == 'timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR"; exec "$@"'
+    assert worker_spec["command"][4:7] == ["ray", "start", "--address=ray-head:6379"]
+    assert worker_spec["env"]["RAY_DOCKER_NODE_NAME"] == "ray-worker-1@localhost"
+    assert worker_spec["env"]["RAY_DOCKER_GCS_ADDRESS"] == "ray-head:6379"
     assert "UnregisterNode" in worker_spec["env"]["RAY_DOCKER_RETIRE_PREDECESSOR"]
     assert head_spec["command"][:2] == ["ray", "start"], "a head has no predecessor to retire (a new head retires old ones)"
     assert head_spec["stop_timeout"] == cluster.DRAIN_DEADLINE + cluster.STOP_MARGIN, "docker stop waits for Ray's drain"

@@ -37,7 +37,9 @@ def test_files_are_described_as_a_plan_compares_them(tmp_path):
 
 def test_the_snapshot_keeps_only_what_the_roles_read_of_docker_info():
     info = {"ServerVersion": "20.10.24", "OperatingSystem": "Docker Desktop", "Name": "h", "LiveRestoreEnabled": False,
+            "DockerRootDir": "/var/lib/docker",
             "RegistryConfig": {"Mirrors": ["http://m:5000/"], "IndexConfigs": {"docker.io": {}}}, "Plugins": {"Volume": []}}
     assert host_state.trimmed_info(info) == {
         "ServerVersion": "20.10.24", "OperatingSystem": "Docker Desktop", "Name": "h", "LiveRestoreEnabled": False,
+        "DockerRootDir": "/var/lib/docker",
         "RegistryConfig": {"Mirrors": ["http://m:5000/"], "InsecureRegistryCIDRs": None}}

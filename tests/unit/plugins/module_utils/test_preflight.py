@@ -107,3 +107,15 @@ def test_a_pending_windows_distribution_does_not_count_as_unreachable():
     assert problems == ["Hosts that do not answer: h2 (ray_require_all_hosts is true)."]
     problems = preflight.cluster_problems(["h0"], ["h1", "h2"], ok, "auto", False, ["h0"], [])
     assert problems == ["The head h0 does not answer: the cluster cannot be deployed without it."]
+
+
+def test_low_free_space_on_dockers_root_or_the_data_folder_is_refused_naming_host_path_and_numbers():
+    facts = {"disk": {"docker_root": {"path": "/var/lib/docker", "checked": "/var/lib/docker", "free": 40 * 10**9,
+                                      "total": 100 * 10**9},
+                      "data_root": {"path": "/srv/ray", "checked": "/srv", "free": 2 * 10**9, "total": 10 * 10**9}}}
+    problems = preflight.disk_problems({"ray_cluster_min_free_gb": 5}, facts)
+    assert problems == ["ray_cluster_data_dir /srv/ray has 2.0 GB free of 10.0 GB (on /srv), below "
+                        "ray_cluster_min_free_gb=5: free some space, or lower it on purpose"]
+    assert preflight.disk_problems({"ray_cluster_min_free_gb": 1}, facts) == []
+    assert preflight.disk_problems({"ray_cluster_min_free_gb": 0}, facts) == [], "0 checks nothing"
+    assert preflight.disk_problems({"ray_cluster_min_free_gb": 5}, {}) == [], "no reading (no engine yet): no verdict"
