@@ -86,10 +86,28 @@ def run_job(args, lock):
         return 1
     guard = lambda: lock.acquire("job", args.lock_timeout, lambda text: print(f"runner.py: {text}", file=sys.stderr))  # noqa: E731
     try:
-        return jobs.run(args, target, guard)
+        return jobs.run(args, target, guard, kept_logs=lambda job_id: kept_job_log(args, job_id))
     except jobs.JobError as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return 1
+
+
+def kept_job_log(args, job_id):
+    """(host, path, text) of a job's log as the head host keeps it (playbooks/job_logs.yml), or None."""
+    import argparse
+    import io
+
+    with tempfile.TemporaryDirectory(prefix="ray-docker-job-log-") as folder:
+        dest = os.path.join(folder, "job.log")
+        kept_args = argparse.Namespace(**vars(args))
+        kept_args.playbook = bootstrap.ROOT / "playbooks" / "job_logs.yml"
+        kept_args.extravars = {**(args.extravars or {}), "job_logs_id": job_id, "job_logs_dest": dest}
+        summary, artifact_data = play(kept_args, stream=io.StringIO())
+        found = artifact_data.get("ray_job_kept_log")
+        if summary["status"] != "ok" or not found or not os.path.exists(dest):
+            return None
+        with open(dest, encoding="utf-8", errors="replace") as handle:
+            return found["host"], found["path"], handle.read()
 
 
 def main(argv):

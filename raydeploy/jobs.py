@@ -163,6 +163,29 @@ def stream_logs(client, job_id, out):
     asyncio.run(tail())
 
 
+def job_logs(client, job_id, url, token_file, kept_logs=None, err=sys.stderr):
+    """The job's whole log: Ray's answer; when Ray has none (it reads job logs from the running head's session, so
+    a job whose head was replaced has none there, or an error when its old head's agent is gone), the log the
+    head's kept sessions hold (`kept_logs(job_id)` -> (host, path, text) or None), saying where it came from."""
+    try:
+        text, problem = client.get_job_logs(job_id), None
+    except Exception as exc:
+        text, problem = "", explain(exc, url, token_file, job_id)
+    if text or kept_logs is None:
+        if problem:
+            raise JobError(problem)
+        return text
+    kept = kept_logs(job_id)
+    if not kept or not kept[2]:
+        if problem:
+            raise JobError(problem)
+        return text
+    host, path, kept_text = kept
+    err.write(f"runner.py: Ray has no log of job {job_id} (the head that ran it was replaced); "
+              f"this is its log as the head kept it: {host}:{path}\n")
+    return kept_text
+
+
 def row(info):
     """One job as the table and --json show it."""
     start, end = info.start_time, info.end_time
@@ -188,9 +211,10 @@ def keeps_running(job_id):
             f"stop it: runner.py job stop {job_id}")
 
 
-def run(args, target, guard, out=sys.stdout, err=sys.stderr):
+def run(args, target, guard, out=sys.stdout, err=sys.stderr, kept_logs=None):
     """Carry out `args.job_verb`; the exit status. `guard()` is the deployment lock, held only while a job or a
-    stop is sent (a deployment may be recreating the head), never while a job runs."""
+    stop is sent (a deployment may be recreating the head), never while a job runs. `kept_logs(job_id)` reads a
+    job's log from the head host's kept sessions (see job_logs)."""
     url, token_file = target["dashboard_url"], target["token_file"]
     use_token(token_file)
     # Started from a script in the background, Python inherits SIGINT ignored; an interrupt must still end the
@@ -204,12 +228,12 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr):
         return 0
     if args.job_verb == "logs":
         client = connect(target)
-        job_info(client, args.job_id, url, token_file)
+        info = job_info(client, args.job_id, url, token_file)
         try:
-            if args.follow:
+            if args.follow and str(getattr(info.status, "value", info.status)) not in ENDED:
                 asking(lambda: stream_logs(client, args.job_id, logs_to), url, token_file, args.job_id)
-            else:
-                logs_to.write(asking(lambda: client.get_job_logs(args.job_id), url, token_file, args.job_id))
+            else:  # an ended job has nothing more to follow: its whole log, wherever it is kept
+                logs_to.write(job_logs(client, args.job_id, url, token_file, kept_logs, err))
         except KeyboardInterrupt:
             err.write(f"\n{keeps_running(args.job_id)}\n")
             return 130

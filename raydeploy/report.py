@@ -240,6 +240,22 @@ def format_hosts(cluster):
         rest = (row["mem_total"] or 0) - row["ray_memory"] - row["object_store"]
         lines.append(f"  {host:<28} {row['cpus'] or 0:>5} {_gib(row['mem_total']):>10}   {row['ray_cpus']:g}, "
                      f"{_gib(row['ray_memory'])} + {_gib(row['object_store'])} ({_gib(rest)})")
+    return lines + format_disks(cluster)
+
+
+def format_disks(cluster):
+    """Each host's data root (the nodes' logs and spilled objects): what it takes and what is free, beside the free
+    space of Docker's root (images, containers)."""
+    rows = [(host, facts["disk"]) for host, facts in sorted((cluster.get("hosts") or {}).items())
+            if facts and facts.get("disk")]
+    if not rows:
+        return []
+    lines = [f"  {'HOST':<28} {'DATA ROOT':<24} {'USED':>10} {'FREE':>10} {'DOCKER ROOT FREE':>17}"]
+    for host, disk in rows:
+        data, docker = disk.get("data_root") or {}, disk.get("docker_root") or {}
+        used = "unreadable" if data.get("used") is None else _gib(data["used"])
+        lines.append(f"  {host:<28} {data.get('path') or '?':<24} {used:>10} {_gib(data.get('free')):>10} "
+                     f"{_gib(docker.get('free')):>17}")
     return lines
 
 

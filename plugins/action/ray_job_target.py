@@ -17,5 +17,7 @@ class ActionModule(ActionBase):
         with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars or {}, roles=("ray",))
         result.update(changed=False, target={"dashboard_url": ctx.dashboard_url, "token_file": ctx.token_file,
-                                             "ray_version": ctx.settings["ray_version"], "cluster_name": ctx.cluster_name})
+                                             "ray_version": ctx.settings["ray_version"], "cluster_name": ctx.cluster_name,
+                                             # where the head keeps its sessions' logs, for a job whose head was replaced
+                                             "head_data_dir": ctx.node_data_dir(ctx.head_node["container"]) if ctx.head_node else ""})
         return result

@@ -142,7 +142,7 @@ def node_spec(node, settings):
             # (seen every 20-55 s): check every 5 s so it restarts and rejoins soon after the head.
             spec["env"]["RAY_raylet_liveness_self_check_interval_ms"] = str(NO_FT_LIVENESS_CHECK_MS)
     if prelude or final != 'exec "$@"':
-        spec["command"] = ["sh", "-c", "; ".join([*prelude, final]), "ray-start", *spec["command"]]
+        spec["command"] = ["sh", "-c", "\n".join([*prelude, final]), "ray-start", *spec["command"]]
     return with_spec_digest(spec, node["role"])
 
 

@@ -16,4 +16,5 @@ RUN_DATA = {
     "ray_logs": "`logs`: the archive written, its size, how many files, from which hosts",
     "ray_status": "the nodes, resources and URLs `status` reports (playbooks/status.yml)",
     "ray_job_target": "where `job` sends jobs: the Jobs API, the token's path, the Ray version (playbooks/job.yml)",
+    "ray_job_kept_log": "`job logs` of a job whose head was replaced: the head host and the kept file (playbooks/job_logs.yml)",
 }

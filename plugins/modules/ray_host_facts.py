@@ -42,8 +42,8 @@ options:
     type: str
     default: auto
   data_dir:
-    description: The nodes' data folder root (ray_cluster_data_dir), whose free space (and Docker's root's) goes into
-      RV(ansible_facts.ray_host.disk).
+    description: The nodes' data folder root (ray_cluster_data_dir), whose use and free space (and Docker's root's free
+      space) go into RV(ansible_facts.ray_host.disk).
     type: path
   registry_cache:
     description:
@@ -76,6 +76,9 @@ ansible_facts:
           profile's .wslconfig as text), wslconfig_encoding,
           docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the engine's
           OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
+        - With O(data_dir) and O(engine), disk: docker_root and data_root, each path, checked (the nearest folder
+          that exists), free and total (bytes, of its file system); data_root also used (bytes under it, as du
+          counts them; null when a folder could not be read).
       type: dict
       returned: always
     ray_engine:
@@ -257,13 +260,34 @@ def keep_alive_state(profile, root):
     return state
 
 
-def disk(path):
-    """{path, checked (the nearest folder that exists), free, total} of a path's file system."""
+def disk(path, measure=False):
+    """{path, checked (the nearest folder that exists), free, total} of a path's file system; with `measure`, also
+    used: the bytes the files under the path take (None when some folder could not be read)."""
     checked = path
     while checked and not os.path.exists(checked):
         checked = os.path.dirname(checked.rstrip("/")) or "/"
     stat = os.statvfs(checked)
-    return {"path": path, "checked": checked, "free": stat.f_bavail * stat.f_frsize, "total": stat.f_blocks * stat.f_frsize}
+    found = {"path": path, "checked": checked, "free": stat.f_bavail * stat.f_frsize, "total": stat.f_blocks * stat.f_frsize}
+    if measure:
+        found["used"] = used_bytes(path) if checked == path else 0
+    return found
+
+
+def used_bytes(path):
+    """What `du -s` says, in bytes: the blocks of every file and folder under `path` (links not followed, each
+    inode once); None when a folder could not be read, rather than a number that is too small."""
+    seen, total = set(), 0
+    unreadable = []
+    for folder, dirs, files in os.walk(path, onerror=unreadable.append):
+        for name in [folder] + [os.path.join(folder, entry) for entry in files]:
+            try:
+                stat = os.lstat(name)
+            except OSError:
+                continue  # removed while we walked (the log keeper trims these folders)
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_blocks * 512
+    return None if unreadable else total
 
 
 def engine_snapshot(params, facts, run_command):
@@ -286,7 +310,7 @@ def engine_snapshot(params, facts, run_command):
         facts["engine_os"] = state["host_info"].get("OperatingSystem") or ""
     if params["data_dir"]:
         root = (snapshot.get("host_info") or {}).get("DockerRootDir") or "/var/lib/docker"
-        facts["disk"] = {"docker_root": disk(root), "data_root": disk(params["data_dir"])}
+        facts["disk"] = {"docker_root": disk(root), "data_root": disk(params["data_dir"], measure=True)}
     desktop = str(facts["engine_os"]).startswith("Docker Desktop") or (
         facts["docker_desktop_integration"] and not snapshot["engine_answers"])
     path = params["desktop_daemon_json"]

@@ -32,9 +32,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 target:
-  description: dashboard_url, token_file, ray_version and cluster_name.
+  description: dashboard_url, token_file, ray_version, cluster_name and head_data_dir (the head node's folder under
+    ray_cluster_data_dir on the head host, where its sessions' logs are kept).
   returned: always
   type: dict
   sample: {dashboard_url: "http://127.0.0.1:8265", token_file: "/home/me/.config/ray-docker/ray/auth_token",
-           ray_version: "2.60.0", cluster_name: ray}
+           ray_version: "2.60.0", cluster_name: ray, head_data_dir: /var/lib/ray-docker/ray/ray-head}
 """

@@ -104,9 +104,14 @@ class ClusterContext:
                 "max-file": str(self.settings["ray_container_log_max_files"])}
 
     @property
+    def head_node(self):
+        """The plan's head node (container, node_name, ...); None without a head host."""
+        return next((node for node in self.nodes if node["role"] == "head"), None)
+
+    @property
     def gcs_address(self):
         """The head's GCS as the nodes reach it: the head container's name on a bridge network, else its address."""
-        head = next((node for node in self.nodes if node["role"] == "head"), None)
+        head = self.head_node
         host = head["container"] if self.network_mode == "bridge" and head else self.node_address(self.head_host)
         return f"{host}:{self.settings['ray_gcs_port']}"
 

@@ -1,5 +1,6 @@
 """runner.py job: its command line, the upload check (Ray's own walk and package), the version check and the table."""
 
+import io
 from types import SimpleNamespace
 
 import pytest
@@ -98,3 +99,49 @@ def test_what_the_jobs_api_answers_is_said_in_one_line_naming_the_right_cause():
     assert jobs.explain(refused, url, token).startswith("no Ray head answers at http://10.0.0.5:8265")
     driver = RuntimeError("Request failed with status code 400: Can only get logs of submission type jobs")
     assert "started by a driver, not submitted" in jobs.explain(driver, url, token, "01000000")
+
+
+class AnsweringClient:
+    """What Ray's JobSubmissionClient.get_job_logs answers: text, or an exception as Ray raises it."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def get_job_logs(self, job_id):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_a_log_ray_has_is_rays_and_the_kept_files_are_not_read():
+    def kept(job_id):
+        raise AssertionError("read the host although Ray answered")
+
+    err = io.StringIO()
+    assert jobs.job_logs(AnsweringClient("hello\n"), "j1", "http://h:8265", "/t", kept, err) == "hello\n"
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize("answer", ["", RuntimeError("Request failed with status code 500: Traceback ... ClientConnectorError")])
+def test_a_job_whose_head_was_replaced_is_read_from_the_heads_kept_session(answer):
+    err = io.StringIO()
+    asked = []
+    text = jobs.job_logs(AnsweringClient(answer), "j1", "http://h:8265", "/t",
+                         lambda job_id: asked.append(job_id) or ("lab1", "/var/lib/ray-docker/ray/ray-head/session_1/logs/job-driver-j1.log", "old output\n"), err)
+    assert text == "old output\n" and asked == ["j1"]
+    assert "lab1:/var/lib/ray-docker/ray/ray-head/session_1/logs/job-driver-j1.log" in err.getvalue()
+    assert "replaced" in err.getvalue()
+
+
+def test_an_empty_log_kept_nowhere_else_is_empty_without_a_note():
+    err = io.StringIO()
+    assert jobs.job_logs(AnsweringClient(""), "j1", "u", "/t", lambda job_id: ("lab1", "/p", ""), err) == ""
+    assert jobs.job_logs(AnsweringClient(""), "j1", "u", "/t", lambda job_id: None, err) == ""
+    assert err.getvalue() == ""
+
+
+def test_rays_error_stands_when_the_head_kept_nothing():
+    with pytest.raises(jobs.JobError, match="no Ray head answers at http://h:8265"):
+        jobs.job_logs(AnsweringClient(ConnectionError("Failed to connect")), "j1", "http://h:8265", "/t", lambda job_id: None)
+    with pytest.raises(jobs.JobError, match="no Ray head answers"):
+        jobs.job_logs(AnsweringClient(ConnectionError("Failed to connect")), "j1", "http://h:8265", "/t")

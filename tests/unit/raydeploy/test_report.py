@@ -102,3 +102,26 @@ def test_the_lan_caches_lines_are_in_the_summary_and_the_recap_and_a_pull_past_i
     report.print_recap(summary, out)
     assert "  IMAGES h1 pulled redis:7.0.15 from the LAN image cache" in out.getvalue()
     assert "  DEGRADED the LAN image cache" in out.getvalue()
+
+
+def test_status_shows_each_hosts_data_root_use_and_free_space():
+    gib = 2**30
+    cluster = {"nodes": [{"node_name": "ray-head@lab1", "node_ip": "10.0.0.1",
+                          "resources_total": {"CPU": 2, "memory": 2 * gib, "object_store_memory": gib}}],
+               "alive": ["ray-head@lab1"], "resources": {"CPU": 2},
+               "hosts": {"lab1": {"cpus": 4, "mem_total": 8 * gib,
+                                  "disk": {"data_root": {"path": "/var/lib/ray-docker", "used": int(1.5 * gib),
+                                                         "free": 40 * gib},
+                                           "docker_root": {"path": "/var/lib/docker", "free": 30 * gib}}},
+                         "lab2": {"cpus": 2, "mem_total": 4 * gib,
+                                  "disk": {"data_root": {"path": "/data", "used": None, "free": 9 * gib},
+                                           "docker_root": {"free": 8 * gib}}}}}
+    lines = report.format_status(cluster).splitlines()
+    header = next(i for i, line in enumerate(lines) if "DATA ROOT" in line)
+    assert lines[header + 1].split() == ["lab1", "/var/lib/ray-docker", "1.5", "GiB", "40.0", "GiB", "30.0", "GiB"]
+    assert lines[header + 2].split() == ["lab2", "/data", "unreadable", "9.0", "GiB", "8.0", "GiB"]
+
+
+def test_status_without_disk_facts_has_no_disk_table():
+    cluster = {"hosts": {"lab1": {"cpus": 4, "mem_total": 2**30}}}
+    assert "DATA ROOT" not in report.format_status(cluster)

@@ -1,6 +1,9 @@
 """The cluster's containers: `ray start` commands, docker_container specs and their digests, the GCS store, which
 containers a run touches (plugins/module_utils/cluster.py, specs.py)."""
 
+import subprocess
+import time
+
 import pytest
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, specs as container_specs, topology
@@ -65,7 +68,7 @@ def test_container_spec_on_a_bridge_network():
     assert head_spec["networks"] == [{"name": "ray"}] and head_spec["hostname"] == "ray-head"
     # a worker's container retires its predecessor of the same name first, then becomes `ray start`
     assert worker_spec["command"][:2] == ["sh", "-c"] and worker_spec["command"][3] == "ray-start"
-    assert worker_spec["command"][2] == 'timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR"; exec "$@"'
+    assert worker_spec["command"][2] == 'timeout 10 python -c "$RAY_DOCKER_RETIRE_PREDECESSOR"\nexec "$@"'
     assert worker_spec["command"][4:7] == ["ray", "start", "--address=ray-head:6379"]
     assert worker_spec["env"]["RAY_DOCKER_NODE_NAME"] == "ray-worker-1@localhost"
     assert worker_spec["env"]["RAY_DOCKER_GCS_ADDRESS"] == "ray-head:6379"
@@ -208,3 +211,59 @@ def test_only_this_roles_unplanned_containers_are_removed():
                "ray-redis": {"Labels": {"ray-docker.role": "gcs-store"}},
                "ray-prometheus": {"Labels": {"ray-docker.role": "monitoring"}}}
     assert cluster.containers_to_remove(specs, running) == ["ray-redis", "ray-worker-2"]
+
+
+DATA = {"node_dirs": {"ray-head": "/var/lib/ray-docker/ray/ray-head", "ray-worker-1": "/var/lib/ray-docker/ray/ray-worker-1"},
+        "spill_dirs": {"ray-head": "/spill/ray/ray-head", "ray-worker-1": "/spill/ray/ray-worker-1"},
+        "log_limit_mb": 100, "retention_days": 7, "rotation_bytes": 10 * 2**20, "rotation_backups": 2,
+        "keeper_source": "print('keeper')"}
+
+
+def test_a_node_keeps_its_sessions_and_spills_on_the_host_and_runs_the_log_keeper():
+    head, worker = plan(["localhost"], [], {"localhost": 2})
+    for node in (head, worker):
+        spec = cluster.node_spec(node, container_settings(data=DATA, container_log={"max-size": "10m", "max-file": "3"}))
+        mounts = {mount["target"]: mount["source"] for mount in spec["mounts"]}
+        assert mounts[cluster.RAY_TEMP_DIR] == DATA["node_dirs"][node["container"]]
+        assert mounts[cluster.SPILL_DIR] == DATA["spill_dirs"][node["container"]]
+        assert f"--object-spilling-directory={cluster.SPILL_DIR}" in spec["command"]
+        assert spec["command"][-1] == "--block", "ray start's last flag stays last"
+        assert spec["env"]["RAY_ROTATION_MAX_BYTES"] == str(10 * 2**20) and spec["env"]["RAY_ROTATION_BACKUP_COUNT"] == "2"
+        assert spec["env"]["RAY_DOCKER_LOG_KEEPER"] == "print('keeper')"
+        assert 'python -c "$RAY_DOCKER_LOG_KEEPER" /tmp/ray 100 7 &' in spec["command"][2].splitlines()
+        assert spec["log_driver"] == "json-file" and spec["log_options"] == {"max-size": "10m", "max-file": "3"}
+    plain = cluster.node_spec(head, container_settings())
+    assert "log_driver" not in plain and not any(m["target"] == cluster.RAY_TEMP_DIR for m in plain["mounts"])
+
+
+STAND_INS = {"python": 'echo "python $*" >> "$CALLS"', "timeout": 'shift; "$@"', "cat": 'echo secret'}
+
+
+@pytest.mark.parametrize("role,gcs", [("head", None), ("head", GCS), ("worker", None), ("worker", GCS)])
+def test_the_nodes_start_script_runs_in_sh_its_preludes_then_ray_as_the_main_process(tmp_path, role, gcs):
+    """The script as the container's /bin/sh runs it, with stand-ins for python, timeout and cat: every prelude runs
+    (the keeper in the background), then `exec` hands over to the command with all its arguments."""
+    for name, body in STAND_INS.items():
+        (tmp_path / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tmp_path / name).chmod(0o755)
+    (tmp_path / "ray").write_text('#!/bin/sh\necho "ray $*" >> "$CALLS"\n')
+    (tmp_path / "ray").chmod(0o755)
+    node = node_with_resources(0 if role == "head" else 1)
+    data = dict(DATA, node_dirs={node["container"]: "/d"}, spill_dirs={node["container"]: "/s"})
+    spec = cluster.node_spec(node, dict(cluster_settings(gcs), data=data))
+    assert spec["command"][:2] == ["sh", "-c"]
+    calls = tmp_path / "calls"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(calls), **spec["env"]}
+    run = subprocess.run(["/bin/sh", *spec["command"][1:]], env=env, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    for _ in range(50):  # the keeper was started in the background
+        if calls.exists() and "python -c print('keeper') /tmp/ray 100 7" in calls.read_text():
+            break
+        time.sleep(0.1)
+    lines = calls.read_text().splitlines()
+    assert "python -c print('keeper') /tmp/ray 100 7" in lines
+    ray_line = next(line for line in lines if line.startswith("ray "))
+    assert ray_line.startswith("ray start") and "--block" in ray_line and "--object-spilling-directory=/ray-spill" in ray_line
+    assert ("--redis-password=secret" in ray_line) == (role == "head" and gcs is not None)
+    retired = "python -c import os, sys" in lines and "UnregisterNode" in calls.read_text()
+    assert retired == (role == "worker"), "only a worker retires its predecessor"

@@ -1,7 +1,10 @@
 """The probe module's Windows interop (plugins/modules/ray_host_facts.py): the profile read from `cmd.exe /u` in any
 code page. cmd.exe is a stand-in script on PATH here (no Windows), answering as cmd.exe documents /u: UTF-16LE."""
 
+import multiprocessing
 import os
+import pathlib
+import tempfile
 
 import pytest
 
@@ -93,3 +96,52 @@ def test_the_keep_alive_as_windows_holds_it(tmp_path, monkeypatch):
     state = ray_host_facts.keep_alive_state(str(profile), str(root) + "/")
     assert state == {"windows_run": {"ray-docker Ubuntu": "x y"}, "startup_entries": ["ray-docker Ubuntu.vbs"],
                      "windows_records": {"Ubuntu.json": "{}"}, "wslg_exe": True}
+
+
+def test_disk_counts_what_the_data_root_holds_like_du(tmp_path):
+    root = tmp_path / "data"
+    (root / "node" / "logs").mkdir(parents=True)
+    (root / "node" / "logs" / "raylet.out").write_bytes(b"x" * 300_000)
+    (root / "node" / "hard").write_bytes(b"y" * 100_000)
+    os.link(root / "node" / "hard", root / "node" / "hard-again")  # one inode, counted once as du does
+    (root / "node" / "link").symlink_to("/usr")  # not followed
+    found = ray_host_facts.disk(str(root), measure=True)
+    assert found["path"] == found["checked"] == str(root)
+    assert 400_000 <= found["used"] < 400_000 + 8 * 8192  # the files plus a few folder blocks
+    assert found["total"] >= found["free"] > 0
+
+
+def test_disk_of_a_folder_not_made_yet_reads_its_nearest_parent_and_uses_nothing(tmp_path):
+    found = ray_host_facts.disk(str(tmp_path / "a" / "b"), measure=True)
+    assert found["checked"] == str(tmp_path) and found["used"] == 0
+    assert "used" not in ray_host_facts.disk(str(tmp_path))
+
+
+def become_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def test_an_unreadable_folder_gives_no_number_rather_than_a_small_one(tmp_path_factory):
+    """Walked as a user who may read the root but not one folder in it (the unit layer runs as root, who reads all)."""
+    root = tmp_path_factory.mktemp("open")
+    root.chmod(0o755)
+    for parent in root.parents:  # pytest's own base folder is private
+        if parent == pathlib.Path(tempfile.gettempdir()):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    (root / "shared").mkdir(mode=0o755)
+    (root / "shared" / "file").write_bytes(b"s" * 10_000)
+    (root / "closed").mkdir(mode=0o700)
+    (root / "closed" / "file").write_bytes(b"z" * 10_000)
+    if os.geteuid() != 0:  # a user's own run: a folder closed to its owner will do
+        (root / "closed").chmod(0)
+        try:
+            assert ray_host_facts.used_bytes(str(root / "shared")) > 0 and ray_host_facts.used_bytes(str(root)) is None
+        finally:
+            (root / "closed").chmod(0o700)
+        return
+    with multiprocessing.get_context("fork").Pool(1, initializer=become_nobody) as pool:
+        assert pool.apply(ray_host_facts.used_bytes, (str(root / "shared"),)) > 0
+        assert pool.apply(ray_host_facts.used_bytes, (str(root),)) is None
