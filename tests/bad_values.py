@@ -60,7 +60,7 @@ BAD = {
         "registry_cache_enabled": "maybe", "registry_cache_min_hosts": 0, "registry_cache_host": "no such host",
         "registry_cache_address": "cache host", "registry_cache_port": 80, "registry_cache_upstream": "mirror.example",
         "registry_cache_data_dir": "cache", "registry_cache_config_dir": "etc/cache", "registry_cache_log_dir": "log",
-        "registry_cache_package": "Docker Registry", "registry_cache_ready_timeout": 0, "registry_cache_purge": "yes please",
+        "registry_cache_package": "Docker Registry", "registry_cache_ready_timeout": 0, "registry_cache_log_max_mb": 0, "registry_cache_purge": "yes please",
     },
     "preflight": {"preflight_pending_hosts": "pc-1-wsl", "preflight_foreign_variables": ["docker users!"]},
     "ray_check": {

@@ -83,13 +83,15 @@ class ActionModule(PlanAction):
         config = config_text(registry_cache.config(settings, mode, state["upstream"]))
         unit = unit_text(paths["config_file"], paths["log_file"]) if info["systemd"] else ""
         changed_files = info["config"] != config or (info["systemd"] and info["unit"] != unit)
+        rotate = registry_cache.log_needs_rotation(info["log_size"], settings["registry_cache_log_max_mb"])
         result.update(
             mode=mode, config=config, unit=unit, install_needed=not info["installed"], answers=info["answers"],
             upstream_answers=info["upstream_answers"], has_data=info["has_data"], free_bytes=info["free_bytes"],
-            log_offset=info["log_size"], files_changed=changed_files, start_needed=not info["running"],
+            log_offset=0 if rotate else info["log_size"], log_rotate=rotate, files_changed=changed_files,
+            start_needed=not info["running"],
             restart_needed=info["running"] and (changed_files or not info["answers"]),
             warm_images=self.images_to_pull(ctx, task_vars), warm_timeout=settings["ray_image_pull_timeout"])
-        result["has_work"] = bool(result["install_needed"] or not info["folders_ready"] or changed_files
+        result["has_work"] = bool(result["install_needed"] or not info["folders_ready"] or changed_files or rotate
                                   or result["start_needed"] or result["restart_needed"])
         return result
 

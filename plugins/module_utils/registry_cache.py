@@ -159,6 +159,11 @@ def mode_for(upstream_answers, has_data):
     return MODE_PROXY if upstream_answers or not has_data else MODE_OFFLINE
 
 
+def log_needs_rotation(log_size, max_mb):
+    """Whether a run rotates the cache's log: over its cap (the cache appends to it for as long as it runs)."""
+    return log_size > max_mb * 2**20
+
+
 def read_access_log(text):
     """(requests, store_errors) of a piece of the cache's log: {client: {repository: {"manifests": n, "blobs": n,
     "bytes": n}}} for the manifests (GET or HEAD) and blobs (GET) it answered, and the reasons of the blobs it could

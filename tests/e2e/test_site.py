@@ -104,10 +104,22 @@ def test_containers_are_what_the_roles_promise(cold_site):
         assert info["HostConfig"]["ShmSize"] == expected_shm
         assert info["HostConfig"]["Init"] is True, "an init process reaps what Ray's jobs leave behind"
         command = info["Config"]["Cmd"]
-        if name == "ray-head":  # head fault tolerance: a shell reads the GCS store's password, then execs ray
-            assert command[:2] == ["sh", "-c"] and "--redis-password" in command[2] and "exec" in command[2]
-            command = command[command.index("ray"):]
+        # a shell starts the log keeper (and on the head reads the GCS store's password), then execs ray
+        assert command[:2] == ["sh", "-c"] and "RAY_DOCKER_LOG_KEEPER" in command[2] and "exec" in command[2]
+        assert ("--redis-password" in command[2]) == (name == "ray-head")
+        command = command[command.index("ray"):]
         assert command[:2] == ["ray", "start"] and command[-1] == "--block" and "--disable-usage-stats" in command
+        assert "--object-spilling-directory=/ray-spill" in command
+        mounts = {mount["Destination"]: mount["Source"] for mount in info["Mounts"]}
+        assert mounts["/tmp/ray"] == f"/var/lib/ray-docker/ray/{name}", "the node's sessions outlive its container"
+        assert mounts["/ray-spill"] == f"/var/lib/ray-docker/ray/{name}/spill"
+        kept = Path(mounts["/tmp/ray"])
+        assert (kept.stat().st_uid, stat.S_IMODE(kept.stat().st_mode)) == (1000, 0o750), "the image's user owns it"
+        assert (kept / "session_latest" / "logs" / "raylet.out").exists()
+        env = dict(item.split("=", 1) for item in info["Config"]["Env"])
+        assert int(env["RAY_ROTATION_MAX_BYTES"]) > 0 and env["RAY_ROTATION_BACKUP_COUNT"] == "2"
+        keeper = docker("exec", name, "sh", "-c", "ps -eo args | grep -c '^python -c .*[K]eeps a Ray node.* /tmp/ray 1024 7$'")
+        assert int(keeper.stdout) >= 1, "the log keeper runs beside ray"
         object_store = next(int(arg.split("=")[1]) for arg in command if arg.startswith("--object-store-memory="))
         assert 0 < object_store <= expected_shm
         assert "RAY_AUTH_MODE=token" in info["Config"]["Env"]
@@ -118,6 +130,9 @@ def test_containers_are_what_the_roles_promise(cold_site):
     # the GCS store's namespace is the cluster's and its Ray version's: a new ray_version starts a new store
     assert "RAY_external_storage_namespace=ray-2.60.0" in inspect("ray-head")["Config"]["Env"]
     assert all(not inspect(name)["HostConfig"]["PortBindings"] for name in CONTAINERS[1:])
+    for name in [*CONTAINERS, "ray-redis", "ray-prometheus"]:  # every container's Docker log is bounded
+        assert inspect(name)["HostConfig"]["LogConfig"] == {"Type": "json-file",
+                                                            "Config": {"max-size": "10m", "max-file": "3"}}, name
 
 
 def test_token_files_are_private_and_never_logged(cold_site):

@@ -153,3 +153,9 @@ def test_the_fill_asks_for_a_shared_layer_once_at_a_time_and_again_when_it_stall
     assert registry_cache.blobs_to_ask(missing[1:], asked, 120.0, 120) == [("library/redis", "sha256:base")]
     # asked 120 s ago and still not kept: asked again
     assert registry_cache.blobs_to_ask(missing[:2], asked, 221.0, 120) == missing[:2]
+
+
+@pytest.mark.parametrize("size,max_mb,rotate", [(0, 10, False), (10 * 2**20, 10, False), (10 * 2**20 + 1, 10, True),
+                                                (2 * 2**20, 1, True)])
+def test_the_caches_log_is_rotated_once_over_its_cap(size, max_mb, rotate):
+    assert registry_cache.log_needs_rotation(size, max_mb) is rotate
