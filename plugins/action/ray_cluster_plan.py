@@ -65,13 +65,14 @@ def down_plan(ctx, engine):
     network = ctx.settings["ray_cluster_network"]
     volume = names.gcs_store_volume(ctx.cluster_name)
     files = engine.get("files") or {}
-    kept = any((files.get(path) or {}).get("exists") for path in snapshot.node_dirs(ctx))
+    roots = [folder["path"] for folder in snapshot.data_folders(ctx) if folder["uid"] == 0]
+    kept = [path for path in roots if (files.get(path) or {}).get("exists")]
     return {"workers": [name for name, row in running if names.role_of(row) == names.WORKER],
             "others": [name for name, row in running if names.role_of(row) in (names.HEAD, names.GCS_STORE)],
             "network": network if (engine.get("networks") or {}).get(network) else "",
             "volumes": [volume] if (engine.get("volumes") or {}).get(volume) else [],
             # the nodes' logs stay for a post-mortem unless asked (ray_cluster_purge_data)
-            "data": [ctx.data_root] if ctx.settings["ray_cluster_purge_data"] and kept else []}
+            "data": kept if ctx.settings["ray_cluster_purge_data"] else []}
 
 
 class ActionModule(PlanAction):
@@ -99,9 +100,7 @@ class ActionModule(PlanAction):
         token_sha256, password = self.secrets(ctx)
         files = engine.get("files") or {}
         result["token"] = self.token(ctx, files, token_sha256)
-        result["data_dirs"] = [path for path in snapshot.node_dirs(ctx)
-                               if not cluster.file_is(files.get(path), "0750", cluster.CONTAINER_UID, cluster.CONTAINER_GID,
-                                                      directory=True)]
+        result["data_dirs"] = cluster.folders_to_make(snapshot.data_folders(ctx), files)
         planned = []
         if snapshot.runs_gcs_store(ctx):
             result["gcs_store"], store = self.gcs_store(ctx, engine, files, password)

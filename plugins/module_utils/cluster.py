@@ -243,9 +243,27 @@ def redis_config(port, bind_all, password):
     ])
 
 
+def data_folders(data_root, spill_root, node_dirs, spill_dirs):
+    """The folders the nodes of a host need, as {path, uid, gid, mode}: the cluster's roots, private to root (Ray
+    makes a node's temp folder world-writable, 0777, at each start: its parent keeps the host's other users out);
+    each node's temp folder owned by the image's user, its mode left to Ray; each spill folder the user's alone."""
+    roots = [data_root] + ([spill_root] if spill_root and spill_root != data_root else [])
+    return ([{"path": path, "uid": 0, "gid": 0, "mode": "0750"} for path in roots]
+            + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": None} for path in node_dirs]
+            + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": "0750"} for path in spill_dirs])
+
+
+def folders_to_make(folders, files):
+    """The folders the engine query found missing or not as wanted."""
+    return [folder for folder in folders if not file_is(files.get(folder["path"]), folder["mode"], folder["uid"],
+                                                        folder["gid"], directory=True)]
+
+
 def file_is(described, mode, uid, gid, sha256=None, directory=False):
-    """Whether a path the engine query described already is what the plan wants."""
+    """Whether a path the engine query described already is what the plan wants (mode None: any mode)."""
     wanted = {"exists": True, "directory": directory, "mode": mode, "uid": uid, "gid": gid}
+    if mode is None:
+        del wanted["mode"]
     if sha256 is not None:
         wanted["sha256"] = sha256
     return {key: (described or {}).get(key) for key in wanted} == wanted

@@ -88,6 +88,15 @@ network:
   description: The bridge network and whether to create it.
   type: dict
   returned: success
+data_dirs:
+  description:
+    - The folders the host's nodes keep on it that are missing or not as wanted, to create, each a dict of path, uid, gid
+      and mode (null: left as it is).
+    - The cluster's roots under ray_cluster_data_dir (and ray_cluster_spill_dir) 0750 root's; each node's Ray temp
+      folder (sessions, logs; Ray makes it 0777) and its spill folder (0750) owned by the image's user.
+  type: list
+  elements: dict
+  returned: when the engine answers
 remove:
   description: The role's containers on the host that the plan no longer has, to remove.
   type: list
@@ -109,7 +118,8 @@ has_work:
 down:
   description:
     - With O(down), what the role owns on the host - C(workers) (worker containers, removed first), C(others) (the head and
-      the GCS store), C(network) (the bridge network, or '') and C(volumes) (the GCS store's volume, when present).
+      the GCS store), C(network) (the bridge network, or ''), C(volumes) (the GCS store's volume, when present) and
+      C(data) (the cluster's data root on the host, with C(ray_cluster_purge_data) when the nodes' folders exist).
   type: dict
   returned: O(down)
 """

@@ -76,7 +76,7 @@ ansible_facts:
           profile's .wslconfig as text), wslconfig_encoding,
           docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the engine's
           OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
-        - With O(data_dir) and O(engine), disk: docker_root and data_root, each path, checked (the nearest folder
+        - With O(data_dir) and O(engine), disk - docker_root and data_root, each path, checked (the nearest folder
           that exists), free and total (bytes, of its file system); data_root also used (bytes under it, as du
           counts them; null when a folder could not be read).
       type: dict

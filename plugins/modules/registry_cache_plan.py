@@ -161,8 +161,12 @@ restart_needed:
   type: bool
   returned: on the cache's host
 log_offset:
-  description: The size of its log before this run's pulls.
+  description: The size of its log before this run's pulls (0 when it is rotated first).
   type: int
+  returned: on the cache's host
+log_rotate:
+  description: Whether the log is over C(registry_cache_log_max_mb) and is rotated before the pulls (kept as .1, emptied).
+  type: bool
   returned: on the cache's host
 warm_images:
   description: The Docker Hub images some Ray host of this run lacks, to fill the cache with before the pulls.

@@ -94,9 +94,15 @@ class ClusterContext:
     def node_data_dir(self, container):
         return os.path.join(self.data_root, container)
 
-    def spill_dir(self, container):
+    @property
+    def spill_root(self):
+        """The cluster's folder under ray_cluster_spill_dir; '' when the spills go in each node's data folder."""
         root = self.settings.get("ray_cluster_spill_dir") or ""
-        return os.path.join(root, self.cluster_name, container) if root else os.path.join(self.node_data_dir(container), "spill")
+        return os.path.join(root, self.cluster_name) if root else ""
+
+    def spill_dir(self, container):
+        root = self.spill_root
+        return os.path.join(root, container) if root else os.path.join(self.node_data_dir(container), "spill")
 
     def container_log(self):
         """The Docker log limits every container of the cluster gets (json-file, a size and a file count)."""

@@ -10,7 +10,7 @@ A re-run that changes nothing asks each host exactly once.
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
-from ansible_collections.ray_docker.cluster.plugins.module_utils import monitoring, names, registry_cache
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, names, registry_cache
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -22,13 +22,15 @@ def cluster_files(ctx):
     files = [ctx.host_config_dir, ctx.host_token_file]
     if runs_gcs_store(ctx):
         files += [f"{ctx.host_config_dir}/redis.conf", f"{ctx.host_config_dir}/redis_password"]
-    return files + node_dirs(ctx)
+    return files + [folder["path"] for folder in data_folders(ctx)]
 
 
-def node_dirs(ctx):
-    """Each node's own folders on this host: Ray's temp folder (logs, sessions) and its spill folder."""
-    return [path for node in ctx.host_nodes() for path in (ctx.node_data_dir(node["container"]),
-                                                            ctx.spill_dir(node["container"]))]
+def data_folders(ctx):
+    """The folders this host's nodes keep on it: the cluster's roots, each node's Ray temp folder (sessions, logs)
+    and its spill folder (plugins/module_utils/cluster.py data_folders)."""
+    containers = [node["container"] for node in ctx.host_nodes()]
+    return cluster.data_folders(ctx.data_root, ctx.spill_root, [ctx.node_data_dir(name) for name in containers],
+                                [ctx.spill_dir(name) for name in containers])
 
 
 def runs_gcs_store(ctx):

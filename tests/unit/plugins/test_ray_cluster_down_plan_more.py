@@ -1,16 +1,14 @@
 """What `down` removes on a host (plugins/action/ray_cluster_plan.py down_plan): the workers apart from the heads and
-the GCS store, so the role can remove them first; other roles' containers, and what is not there, left alone.
-
-(Here rather than in tests/unit/plugins/action/, whose harness is being written separately.)"""
+the GCS store, so the role can remove them first; other roles' containers, and what is not there, left alone."""
 
 from ansible_collections.ray_docker.cluster.plugins.action.ray_cluster_plan import down_plan
 from ansible_collections.ray_docker.cluster.plugins.module_utils import names, topology
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.cluster_context import ClusterContext
 
 
-def context(purge=False):
+def context(purge=False, spill_dir=""):
     settings = {"ray_cluster_name": "ray", "ray_cluster_network": "ray-net", "ray_cluster_data_dir": "/var/lib/ray-docker",
-                "ray_cluster_spill_dir": "", "ray_cluster_purge_data": purge}
+                "ray_cluster_spill_dir": spill_dir, "ray_cluster_purge_data": purge}
     return ClusterContext(host="h0", settings=settings, head_hosts=["h0"], worker_hosts=[], hosts={}, network_mode="bridge",
                           head_host="h0", monitoring_host="h0", nodes=topology.node_plan(["h0"], [], {"h0": 2}, "ray"))
 
@@ -37,8 +35,11 @@ def test_down_on_a_host_with_nothing_of_the_cluster_removes_nothing():
 
 
 def test_the_nodes_data_folders_go_only_when_asked_and_only_when_there():
-    """`down` keeps the nodes' logs for a post-mortem; ray_cluster_purge_data deletes the cluster's data folder."""
-    there = {"files": {"/var/lib/ray-docker/ray/ray-head": {"exists": True, "directory": True}}}
+    """`down` keeps the nodes' logs for a post-mortem; ray_cluster_purge_data deletes the cluster's data folder (and
+    its spill folder, when the spills are elsewhere)."""
+    there = {"files": {"/var/lib/ray-docker/ray": {"exists": True, "directory": True}}}
     assert down_plan(CTX, there)["data"] == []
     assert down_plan(context(purge=True), there)["data"] == ["/var/lib/ray-docker/ray"]
     assert down_plan(context(purge=True), {"files": {}})["data"] == [], "nothing there: nothing to delete"
+    apart = {"files": {"/var/lib/ray-docker/ray": {"exists": True}, "/mnt/big/ray": {"exists": True}}}
+    assert down_plan(context(purge=True, spill_dir="/mnt/big"), apart)["data"] == ["/var/lib/ray-docker/ray", "/mnt/big/ray"]
