@@ -8,6 +8,7 @@ cluster's token and passwords (the control node's copies) are replaced by <redac
 import io
 import os
 import tarfile
+import tempfile
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -40,25 +41,28 @@ class ActionModule(PlanAction):
                     with tarfile.open(path, "r:gz") as part:
                         for member in part.getmembers():
                             if member.isfile():
-                                data = part.extractfile(member).read()
-                                self._add(out, f"{host}/{member.name}", data, secrets, rows, f"{host}:{member.name}")
+                                self._add(out, f"{host}/{member.name}", part.extractfile(member), secrets, rows,
+                                          f"{host}:{member.name}")
                 for folder, _, files in os.walk(args["artifacts_dir"]) if args["artifacts_dir"] else ():
                     for name in sorted(files):
                         path = os.path.join(folder, name)
                         with open(path, "rb") as handle:
                             member = os.path.join("artifacts", os.path.relpath(path, args["artifacts_dir"]))
-                            self._add(out, member, handle.read(), secrets, rows, f"control node: {path}")
-                self._add(out, "INDEX.txt", logs_bundle.index_text(rows).encode(), [], [], "")
+                            self._add(out, member, handle, secrets, rows, f"control node: {path}")
+                self._add(out, "INDEX.txt", io.BytesIO(logs_bundle.index_text(rows).encode()), [], [], "")
         except (OSError, tarfile.TarError) as exc:
             raise AnsibleActionFail(f"cannot write {dest}: {exc}")
         return dict(result, changed=True, file=os.path.abspath(dest), bytes=os.path.getsize(dest), files=len(rows),
                     hosts=sorted(args["archives"]))
 
     @staticmethod
-    def _add(out, member, data, secrets, rows, source):
-        data = logs_bundle.redact(data, secrets)
-        info = tarfile.TarInfo(member)
-        info.size, info.mtime = len(data), int(time.time())
-        out.addfile(info, io.BytesIO(data))
+    def _add(out, member, handle, secrets, rows, source):
+        """One member, redacted through a temporary file (bounded memory whatever the log's size)."""
+        with tempfile.TemporaryFile() as redacted:
+            size = logs_bundle.redact_stream(handle, redacted, secrets)
+            redacted.seek(0)
+            info = tarfile.TarInfo(member)
+            info.size, info.mtime = size, int(time.time())
+            out.addfile(info, redacted)
         if source:
-            rows.append({"member": member, "bytes": len(data), "source": source})
+            rows.append({"member": member, "bytes": size, "source": source})

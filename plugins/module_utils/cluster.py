@@ -245,12 +245,11 @@ def redis_config(port, bind_all, password):
 
 def data_folders(data_root, spill_root, node_dirs, spill_dirs):
     """The folders the nodes of a host need, as {path, uid, gid, mode}: the cluster's roots, private to root (Ray
-    makes a node's temp folder world-writable, 0777, at each start: its parent keeps the host's other users out);
-    each node's temp folder owned by the image's user, its mode left to Ray; each spill folder the user's alone."""
+    makes a node's temp and spill folders world-writable, 0777, when it starts and spills: their parent keeps the
+    host's other users out); each node's folders owned by the image's user, their mode left to Ray."""
     roots = [data_root] + ([spill_root] if spill_root and spill_root != data_root else [])
     return ([{"path": path, "uid": 0, "gid": 0, "mode": "0750"} for path in roots]
-            + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": None} for path in node_dirs]
-            + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": "0750"} for path in spill_dirs])
+            + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": None} for path in node_dirs + spill_dirs])
 
 
 def folders_to_make(folders, files):

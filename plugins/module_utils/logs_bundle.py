@@ -32,6 +32,24 @@ def redact(data, secrets):
     return data
 
 
+def redact_stream(source, target, secrets, chunk=2**20):
+    """Copy `source` to `target` (binary file objects) with every secret replaced, a chunk at a time (a node's log
+    may be as large as its cap); the bytes written."""
+    wanted = [s for s in secrets if s and len(s) >= 8]
+    keep = max((len(s) for s in wanted), default=1) - 1  # a secret cut by a chunk's end is completed by the next
+    carry, written = b"", 0
+    while True:
+        block = source.read(chunk)
+        data = redact(carry + block, wanted)
+        if not block:
+            target.write(data)
+            return written + len(data)
+        cut = max(0, len(data) - keep)
+        target.write(data[:cut])
+        written += cut
+        carry = data[cut:]
+
+
 def index_text(rows):
     """INDEX.txt of the archive: one line per member, where it came from."""
     lines = ["# What this archive holds, and where each file came from (ray-docker logs).",

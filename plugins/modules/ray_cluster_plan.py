@@ -91,9 +91,9 @@ network:
 data_dirs:
   description:
     - The folders the host's nodes keep on it that are missing or not as wanted, to create, each a dict of path, uid, gid
-      and mode (null: left as it is).
+      and mode (null when left as it is).
     - The cluster's roots under ray_cluster_data_dir (and ray_cluster_spill_dir) 0750 root's; each node's Ray temp
-      folder (sessions, logs; Ray makes it 0777) and its spill folder (0750) owned by the image's user.
+      folder (sessions, logs) and its spill folder owned by the image's user (Ray makes them 0777).
   type: list
   elements: dict
   returned: when the engine answers

@@ -56,7 +56,9 @@ bytes:
 
 import io
 import os
+import shutil
 import tarfile
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -69,6 +71,17 @@ def add_bytes(archive, member, data, members, source):
     info.size, info.mtime = len(data), int(time.time())
     archive.addfile(info, io.BytesIO(data))
     members.append({"member": member, "bytes": len(data), "source": source})
+
+
+def add_file(archive, member, path, members):
+    """A log as it is now, copied first (bounded memory; Ray and the keeper may grow or empty it meanwhile)."""
+    with open(path, "rb") as handle, tempfile.TemporaryFile() as copy:
+        shutil.copyfileobj(handle, copy)
+        info = tarfile.TarInfo(member)
+        info.size, info.mtime = copy.tell(), int(os.path.getmtime(path))
+        copy.seek(0)
+        archive.addfile(info, copy)
+    members.append({"member": member, "bytes": info.size, "source": path})
 
 
 def main():
@@ -99,8 +112,7 @@ def main():
                     if os.path.islink(path) or not logs_bundle.wanted(relative, stat.st_mtime, since):
                         continue
                     try:
-                        with open(path, "rb") as handle:
-                            add_bytes(archive, f"ray/{node}/{relative}", handle.read(), members, path)
+                        add_file(archive, f"ray/{node}/{relative}", path, members)
                     except OSError:
                         continue  # rotated away meanwhile
         try:

@@ -52,6 +52,11 @@ def sessions(container):
     return {path.name for path in (DATA / container).glob("session_2*") if path.is_dir()}
 
 
+def current_session(container):
+    """The running session's folder on the host (session_latest links to it as the container sees it, /tmp/ray/...)."""
+    return DATA / container / os.path.basename(os.readlink(DATA / container / "session_latest"))
+
+
 def logs_bytes(container):
     """What the keeper holds to the cap: every file under each session's logs folder."""
     return sum(path.stat().st_size for path in (DATA / container).glob("session_2*/logs/**/*")
@@ -62,6 +67,8 @@ def logs_bytes(container):
 def capped(healthy_cluster, mirror_vars, tmp_path_factory):
     """The cluster as it was, a job run on it, then every node recreated by a new log cap; the default comes back
     at the end (the next tests expect the embedded default)."""
+    healthy = run_runner("site", "-e", mirror_vars)  # as the session left it: make sure it runs
+    assert healthy.rc == 0, healthy.stderr[-5000:]
     folder = tmp_path_factory.mktemp("jobs")
     (folder / "loud.py").write_text(LOUD)
     marker = f"before-the-head-was-replaced-{uuid.uuid4().hex[:8]}"
@@ -84,7 +91,7 @@ def test_a_node_recreated_by_a_settings_change_keeps_its_previous_logs(capped):
     for name in NODES:
         kept = capped["before"][name]
         assert kept and kept < sessions(name), f"{name}: its earlier sessions are still on the host"
-        latest = (DATA / name / "session_latest").resolve().name
+        latest = current_session(name).name
         assert latest not in kept, f"{name} runs a new session"
         for session in kept:
             assert (DATA / name / session / "logs" / "raylet.out").exists(), f"{name}/{session}"
@@ -115,7 +122,7 @@ def test_a_job_writing_300_mb_of_logs_leaves_every_node_under_its_cap_and_health
 def test_sessions_and_ended_workers_logs_past_the_retention_are_removed(capped):
     node = DATA / "ray-worker-1"
     old, recent = node / "session_2020-01-01_00-00-00_000000_1", node / "session_2020-01-02_00-00-00_000000_1"
-    current_old = (node / "session_latest").resolve() / "logs" / "old"
+    current_old = current_session("ray-worker-1") / "logs" / "old"
     files = [old / "logs" / "raylet.out", recent / "logs" / "raylet.out",
              current_old / "worker-dead-1.out", current_old / "worker-dead-2.out"]
     for path in files:

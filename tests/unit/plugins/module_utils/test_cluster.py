@@ -273,7 +273,7 @@ def test_the_cluster_roots_are_roots_alone_and_each_nodes_folders_its_users():
     folders = cluster.data_folders("/d/ray", "", ["/d/ray/ray-head"], ["/d/ray/ray-head/spill"])
     assert folders == [{"path": "/d/ray", "uid": 0, "gid": 0, "mode": "0750"},
                        {"path": "/d/ray/ray-head", "uid": 1000, "gid": 100, "mode": None},
-                       {"path": "/d/ray/ray-head/spill", "uid": 1000, "gid": 100, "mode": "0750"}]
+                       {"path": "/d/ray/ray-head/spill", "uid": 1000, "gid": 100, "mode": None}]
     apart = cluster.data_folders("/d/ray", "/big/ray", ["/d/ray/w"], ["/big/ray/w"])
     assert [folder["path"] for folder in apart if folder["uid"] == 0] == ["/d/ray", "/big/ray"]
 
@@ -283,7 +283,7 @@ def test_a_folder_is_made_again_only_when_missing_or_not_as_wanted():
     as_wanted = {"/d/ray": {"exists": True, "directory": True, "mode": "0750", "uid": 0, "gid": 0},
                  # Ray makes its temp folder 0777 at each start: not a reason to touch it
                  "/d/ray/n": {"exists": True, "directory": True, "mode": "0777", "uid": 1000, "gid": 100},
-                 "/d/ray/n/spill": {"exists": True, "directory": True, "mode": "0750", "uid": 1000, "gid": 100}}
+                 "/d/ray/n/spill": {"exists": True, "directory": True, "mode": "0777", "uid": 1000, "gid": 100}}
     assert cluster.folders_to_make(folders, as_wanted) == []
     opened = dict(as_wanted, **{"/d/ray": dict(as_wanted["/d/ray"], mode="0755")})
     assert [f["path"] for f in cluster.folders_to_make(folders, opened)] == ["/d/ray"]
