@@ -243,12 +243,15 @@ def redis_config(port, bind_all, password):
     ])
 
 
-def data_folders(data_root, spill_root, node_dirs, spill_dirs):
+def data_folders(base, data_root, spill_root, node_dirs, spill_dirs):
     """The folders the nodes of a host need, as {path, uid, gid, mode}: the cluster's roots, private to root (Ray
     makes a node's temp and spill folders world-writable, 0777, when it starts and spills: their parent keeps the
-    host's other users out); each node's folders owned by the image's user, their mode left to Ray."""
+    host's other users out); each node's folders owned by the image's user, their mode left to Ray. First the base
+    folder (ray_cluster_data_dir), made as any folder is when missing and else left as it is: made with the roots'
+    owner and mode instead, it would keep others from their folders in it (the LAN cache's, for one)."""
     roots = [data_root] + ([spill_root] if spill_root and spill_root != data_root else [])
-    return ([{"path": path, "uid": 0, "gid": 0, "mode": "0750"} for path in roots]
+    return ([{"path": base, "uid": None, "gid": None, "mode": None}]
+            + [{"path": path, "uid": 0, "gid": 0, "mode": "0750"} for path in roots]
             + [{"path": path, "uid": CONTAINER_UID, "gid": CONTAINER_GID, "mode": None} for path in node_dirs + spill_dirs])
 
 
@@ -259,10 +262,9 @@ def folders_to_make(folders, files):
 
 
 def file_is(described, mode, uid, gid, sha256=None, directory=False):
-    """Whether a path the engine query described already is what the plan wants (mode None: any mode)."""
-    wanted = {"exists": True, "directory": directory, "mode": mode, "uid": uid, "gid": gid}
-    if mode is None:
-        del wanted["mode"]
+    """Whether a path the engine query described already is what the plan wants (None: any mode, owner, group)."""
+    wanted = {key: value for key, value in {"exists": True, "directory": directory, "mode": mode, "uid": uid,
+                                            "gid": gid}.items() if value is not None}
     if sha256 is not None:
         wanted["sha256"] = sha256
     return {key: (described or {}).get(key) for key in wanted} == wanted

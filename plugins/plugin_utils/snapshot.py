@@ -29,7 +29,7 @@ def data_folders(ctx):
     """The folders this host's nodes keep on it: the cluster's roots, each node's Ray temp folder (sessions, logs)
     and its spill folder (plugins/module_utils/cluster.py data_folders)."""
     containers = [node["container"] for node in ctx.host_nodes()]
-    return cluster.data_folders(ctx.data_root, ctx.spill_root, [ctx.node_data_dir(name) for name in containers],
+    return cluster.data_folders(ctx.settings["ray_cluster_data_dir"], ctx.data_root, ctx.spill_root, [ctx.node_data_dir(name) for name in containers],
                                 [ctx.spill_dir(name) for name in containers])
 
 

@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -265,6 +266,29 @@ def test_second_site_changes_and_restarts_nothing(fresh_hosts, deployed):
     assert result.summary["changed"] == 0, [line for line in result.stderr.splitlines() if " changed " in line]
     assert result.summary["check"]["passed"]
     assert all_ray_containers(hosts_of(fresh_hosts)) == before
+
+
+def test_logs_brings_every_nodes_ray_logs_and_containers_logs_without_a_secret(fresh_hosts, deployed, tmp_path):
+    archive = tmp_path / "lab-logs.tar.gz"
+    result = run_runner("logs", "-i", str(fresh_hosts), "-o", str(archive))
+    assert result.rc == 0, result.stderr[-3000:]
+    assert result.summary["logs"]["file"] == str(archive) and sorted(result.summary["logs"]["hosts"]) == hosts_of(fresh_hosts)
+    with tarfile.open(archive) as bundle:
+        names = bundle.getnames()
+        index = bundle.extractfile("INDEX.txt").read().decode()
+        text = b"".join(bundle.extractfile(member).read() for member in bundle.getmembers() if member.isfile())
+    for host in hosts_of(fresh_hosts):
+        node = "ray-head" if host == HEAD else "ray-worker-1"
+        assert any(re.fullmatch(rf"{host}/ray/{node}/session_[^/]+/logs/raylet\.out", name) for name in names), host
+        assert f"{host}/docker/{node}.log" in names, host
+        assert f"{host}:ray/{node}/" in index, "the index says where each file came from"
+    assert any(re.fullmatch(rf"{HEAD}/ray/ray-head/session_[^/]+/logs/gcs_server\.out", name) for name in names)
+    assert f"{HEAD}/docker/ray-redis.log" in names and any(name.startswith("artifacts/") for name in names)
+    token = (Path.home() / ".config" / "ray-docker" / "ray" / "auth_token").read_bytes().strip()
+    password = (Path.home() / ".config" / "ray-docker" / "ray" / "redis_password").read_bytes().strip()
+    assert len(token) == 64 and len(password) >= 32
+    assert token not in text and password not in text, "no secret in the archive"
+    assert b"<redacted>" in text, "the GCS store's password was in Ray's own logs (its command lines) and was replaced"
 
 
 def prometheus_targets(inventory, host=HEAD):

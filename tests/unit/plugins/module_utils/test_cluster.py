@@ -270,17 +270,19 @@ def test_the_nodes_start_script_runs_in_sh_its_preludes_then_ray_as_the_main_pro
 
 
 def test_the_cluster_roots_are_roots_alone_and_each_nodes_folders_its_users():
-    folders = cluster.data_folders("/d/ray", "", ["/d/ray/ray-head"], ["/d/ray/ray-head/spill"])
-    assert folders == [{"path": "/d/ray", "uid": 0, "gid": 0, "mode": "0750"},
+    folders = cluster.data_folders("/d", "/d/ray", "", ["/d/ray/ray-head"], ["/d/ray/ray-head/spill"])
+    assert folders == [{"path": "/d", "uid": None, "gid": None, "mode": None},
+                       {"path": "/d/ray", "uid": 0, "gid": 0, "mode": "0750"},
                        {"path": "/d/ray/ray-head", "uid": 1000, "gid": 100, "mode": None},
                        {"path": "/d/ray/ray-head/spill", "uid": 1000, "gid": 100, "mode": None}]
-    apart = cluster.data_folders("/d/ray", "/big/ray", ["/d/ray/w"], ["/big/ray/w"])
+    apart = cluster.data_folders("/d", "/d/ray", "/big/ray", ["/d/ray/w"], ["/big/ray/w"])
     assert [folder["path"] for folder in apart if folder["uid"] == 0] == ["/d/ray", "/big/ray"]
 
 
 def test_a_folder_is_made_again_only_when_missing_or_not_as_wanted():
-    folders = cluster.data_folders("/d/ray", "", ["/d/ray/n"], ["/d/ray/n/spill"])
-    as_wanted = {"/d/ray": {"exists": True, "directory": True, "mode": "0750", "uid": 0, "gid": 0},
+    folders = cluster.data_folders("/d", "/d/ray", "", ["/d/ray/n"], ["/d/ray/n/spill"])
+    as_wanted = {"/d": {"exists": True, "directory": True, "mode": "0700", "uid": 7, "gid": 7},  # the user's own
+                 "/d/ray": {"exists": True, "directory": True, "mode": "0750", "uid": 0, "gid": 0},
                  # Ray makes its temp folder 0777 at each start: not a reason to touch it
                  "/d/ray/n": {"exists": True, "directory": True, "mode": "0777", "uid": 1000, "gid": 100},
                  "/d/ray/n/spill": {"exists": True, "directory": True, "mode": "0777", "uid": 1000, "gid": 100}}
@@ -289,4 +291,4 @@ def test_a_folder_is_made_again_only_when_missing_or_not_as_wanted():
     assert [f["path"] for f in cluster.folders_to_make(folders, opened)] == ["/d/ray"]
     taken = dict(as_wanted, **{"/d/ray/n": dict(as_wanted["/d/ray/n"], uid=0)})
     assert [f["path"] for f in cluster.folders_to_make(folders, taken)] == ["/d/ray/n"]
-    assert [f["path"] for f in cluster.folders_to_make(folders, {})] == ["/d/ray", "/d/ray/n", "/d/ray/n/spill"]
+    assert [f["path"] for f in cluster.folders_to_make(folders, {})] == ["/d", "/d/ray", "/d/ray/n", "/d/ray/n/spill"]
