@@ -31,6 +31,10 @@ class JobError(Exception):
     """A refusal or failure, printed as one line."""
 
 
+class UnknownJob(JobError):
+    """The Jobs API knows no job of that id."""
+
+
 def version_problem(control_version, cluster_version):
     """The Jobs client speaks HTTP only, which Ray keeps across versions (plugins/module_utils/ray_versions.py)."""
     from ansible_collections.ray_docker.cluster.plugins.module_utils.ray_versions import client_problem
@@ -123,13 +127,17 @@ def connect(target):
     return client
 
 
+def unknown_job(text, job_id):
+    return bool(job_id and re.search(r"status code 404\b|does not exist", text))
+
+
 def explain(exc, url, token_file, job_id=None):
     from ray.exceptions import AuthenticationError
 
     text = str(exc)
     if isinstance(exc, AuthenticationError) or re.search(r"status code 40[13]\b|Unauthorized", text):
         return f"the head at {url} rejected the token in {token_file} (a cluster deployed from another machine? copy its token there)"
-    if job_id and re.search(r"status code 404\b|does not exist", text):
+    if unknown_job(text, job_id):
         return f"no job {job_id} on the cluster at {url} (runner.py job list shows them)"
     if job_id and "submission type" in text:
         return f"job {job_id} was started by a driver, not submitted: Ray keeps no log or stop for it (ray.init())"
@@ -146,7 +154,7 @@ def asking(call, url, token_file, job_id=None):
     except (KeyboardInterrupt, JobError):
         raise
     except Exception as exc:
-        raise JobError(explain(exc, url, token_file, job_id))
+        raise (UnknownJob if unknown_job(str(exc), job_id) else JobError)(explain(exc, url, token_file, job_id))
 
 
 def job_info(client, job_id, url, token_file):
@@ -228,7 +236,18 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr, kept_logs=None):
         return 0
     if args.job_verb == "logs":
         client = connect(target)
-        info = job_info(client, args.job_id, url, token_file)
+        try:
+            info = job_info(client, args.job_id, url, token_file)
+        except UnknownJob:
+            # A job of an earlier head whose GCS state is not this one's (an upgrade starts a new store; without
+            # fault tolerance a new head starts empty): only the head's kept sessions may still have its log.
+            kept = kept_logs(args.job_id) if kept_logs else None
+            if not kept or not kept[2]:
+                raise
+            err.write(f"runner.py: Ray does not know job {args.job_id} any more (its head was replaced, with a new GCS "
+                      f"state); this is its log as the head kept it: {kept[0]}:{kept[1]}\n")
+            logs_to.write(kept[2])
+            return 0
         try:
             if args.follow and str(getattr(info.status, "value", info.status)) not in ENDED:
                 asking(lambda: stream_logs(client, args.job_id, logs_to), url, token_file, args.job_id)

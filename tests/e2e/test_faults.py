@@ -144,6 +144,7 @@ ray.init()
 class Marker:
     pass
 Marker.options(name="e2e-store", namespace="e2e", lifetime="detached", get_if_exists=True).remote()
+print("store actor placed", flush=True)
 """
 STATE_ACTORS = ("import json, sys\nfrom ray.util.state import list_actors\n"
                 "print(json.dumps({a.actor_id: a.state for a in list_actors(address=sys.argv[1], limit=1000,"
@@ -180,6 +181,13 @@ def test_a_new_ray_version_starts_a_new_gcs_store_keeps_the_old_one_and_times_th
               f"({other.summary['upgrade']['steps']})")
         assert head_namespace() == f"ray-{older}"
         assert job["job_id"] not in jobs(), "the new store knows no job of the old one"
+        # ... but its log is still there, in the replaced head's kept session (README "Logs and disk")
+        kept = subprocess.run([sys.executable, str(ROOT / "runner.py"), "job", "logs", job["job_id"]], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert kept.returncode == 0 and "store actor placed" in kept.stdout, kept.stderr[-2000:]
+        assert f"Ray does not know job {job['job_id']} any more" in kept.stderr
+        assert "localhost:/var/lib/ray-docker/ray/ray-head/session_" in kept.stderr
+        assert f"/logs/job-driver-{job['job_id']}.log" in kept.stderr
         assert store_actors() == {}, "nor its detached actor"
     finally:
         back = run_runner("site", "-e", mirror_vars)

@@ -145,3 +145,19 @@ def test_rays_error_stands_when_the_head_kept_nothing():
         jobs.job_logs(AnsweringClient(ConnectionError("Failed to connect")), "j1", "http://h:8265", "/t", lambda job_id: None)
     with pytest.raises(jobs.JobError, match="no Ray head answers"):
         jobs.job_logs(AnsweringClient(ConnectionError("Failed to connect")), "j1", "http://h:8265", "/t")
+
+
+def test_only_an_unknown_job_is_unknown():
+    def ask(exc):
+        def call():
+            raise exc
+        return call
+
+    with pytest.raises(jobs.UnknownJob, match="no job j1"):
+        jobs.asking(ask(RuntimeError("Request failed with status code 404: Job j1 does not exist.")), "u", "/t", "j1")
+    with pytest.raises(jobs.JobError) as other:
+        jobs.asking(ask(ConnectionError("Failed to connect")), "u", "/t", "j1")
+    assert not isinstance(other.value, jobs.UnknownJob)
+    with pytest.raises(jobs.JobError) as listing:  # without a job id nothing is an unknown job
+        jobs.asking(ask(RuntimeError("status code 404")), "u", "/t")
+    assert not isinstance(listing.value, jobs.UnknownJob)
