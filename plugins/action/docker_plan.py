@@ -25,16 +25,16 @@ class ActionModule(PlanAction):
     ARGUMENTS = {"verify": {"type": "bool", "default": False}, "fresh": {"type": "bool", "default": False}}
 
     def _snapshot(self, task_vars, settings, fresh=False):
-        """The run's snapshot (ray_engine, ray_host), else the docker role's own read of the host."""
+        """The run's snapshot (ray_snapshot, ray_host), else the docker role's own read of the host."""
         facts = task_vars.get("ansible_facts") or {}
         if not fresh and snapshot.usable(facts):
-            return facts["ray_engine"], facts["ray_host"]
+            return facts["ray_snapshot"], facts["ray_host"]
         result = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args={
             "engine": True, "daemon_json": settings["docker_daemon_config_file"],
             "desktop_daemon_json": settings["docker_desktop_daemon_config_file"] or "auto"})
         if result.get("failed"):
             raise AnsibleActionFail(result.get("msg") or "cannot read the host's engine state", result=result)
-        return result["ansible_facts"]["ray_engine"], result["ansible_facts"]["ray_host"]
+        return result["ansible_facts"]["ray_snapshot"], result["ansible_facts"]["ray_host"]
 
     def plan(self, ctx, args, task_vars, result):
         host, settings = ctx.host, ctx.settings

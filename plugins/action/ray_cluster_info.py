@@ -65,7 +65,7 @@ class ActionModule(ActionBase):
     def _monitoring_urls(ctx, task_vars):
         """Where the user reaches Prometheus and Grafana: those that run (an image that could not be had leaves its
         part out), on the monitoring host."""
-        images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host, "ray_engine").get("images")
+        images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host, "ray_snapshot").get("images")
         parts = monitoring.running_parts(ctx.settings, images)
         urls = {}
         if parts["prometheus"]:

@@ -180,7 +180,7 @@ class ActionModule(PlanAction):
         bridge = ctx.network_mode == "bridge"
         head = next((node for node in ctx.nodes if node["role"] == names.HEAD), None)
         monitoring_images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host,
-                                                     "ray_engine").get("images") if ctx.monitoring_host != ctx.host else images
+                                                     "ray_snapshot").get("images") if ctx.monitoring_host != ctx.host else images
         redis_address = names.gcs_store_container(ctx.cluster_name) if bridge else "127.0.0.1"
         node_ports, head_ports = ports.start_flags(settings, head=False), ports.start_flags(settings, head=True)
         return {

@@ -21,9 +21,9 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = dict(self._task.args)
         if args.get("outdated"):  # after a change: the next role that compares reads the host again
-            engine = (task_vars.get("ansible_facts") or {}).get("ray_engine")
+            engine = (task_vars.get("ansible_facts") or {}).get("ray_snapshot")
             return dict(result, changed=False,
-                        ansible_facts={"ray_engine": dict(engine, outdated=True) if engine else None})
+                        ansible_facts={"ray_snapshot": dict(engine, outdated=True) if engine else None})
         if not args:
             with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)

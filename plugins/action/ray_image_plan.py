@@ -35,7 +35,7 @@ class ActionModule(PlanAction):
 
     def _judge(self, result, ctx, wanted, pulled, task_vars):
         """The pulls' outcomes: required failures stop the run, optional ones are noted; the new image ids go into
-        the host's snapshot (fact ray_engine), so the next roles see them without reading the host again."""
+        the host's snapshot (fact ray_snapshot), so the next roles see them without reading the host again."""
         last = {outcome["name"]: outcome for outcome in pulled if outcome.get("name")}
         mirrors = [str(url) for url in ctx.settings.get("docker_registry_mirrors") or []]
         attempts = ctx.settings["ray_image_pull_retries"]
@@ -52,10 +52,10 @@ class ActionModule(PlanAction):
                 unavailable.append(image["role"])
         result.update(changed=False, judged=len(last), unavailable=unavailable, notes=notes,
                       pulled_now=[name for name, outcome in last.items() if outcome.get("ok")])
-        engine = (task_vars.get("ansible_facts") or {}).get("ray_engine")
+        engine = (task_vars.get("ansible_facts") or {}).get("ray_snapshot")
         ids = {name: {"Id": outcome["id"]} for name, outcome in last.items() if outcome.get("ok") and outcome.get("id")}
         if engine is not None and ids:
-            result["ansible_facts"] = {"ray_engine": dict(engine, images={**(engine.get("images") or {}), **ids})}
+            result["ansible_facts"] = {"ray_snapshot": dict(engine, images={**(engine.get("images") or {}), **ids})}
         if required:
             result["failed"] = True
             raise AnsibleActionFail(" ".join(required), result=result)

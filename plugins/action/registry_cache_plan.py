@@ -99,7 +99,7 @@ class ActionModule(PlanAction):
         """The cache's state on its host: the run's snapshot when it holds it and nothing changed the host since (a
         no-op run reads the host once), else the role's own read."""
         facts = task_vars.get("ansible_facts") or {}
-        held = (facts.get("ray_engine") or {}).get("registry_cache") or {}
+        held = (facts.get("ray_snapshot") or {}).get("registry_cache") or {}
         if log_offset < 0 and snapshot.usable(facts) and held.get("query") == query:
             return held["state"]
         info = self._execute_module(module_name=INFO_MODULE, task_vars=task_vars,
@@ -124,7 +124,7 @@ class ActionModule(PlanAction):
         hostvars = task_vars.get("hostvars") or {}
         names = set()
         for host in ctx.ray_hosts:
-            engine = role_settings.host_facts(hostvars, host, "ray_engine")
+            engine = role_settings.host_facts(hostvars, host, "ray_snapshot")
             if host in ctx.unreachable or not engine:
                 continue
             wanted = images.wanted(ctx.settings, host, ctx.head_host, ctx.monitoring_host)

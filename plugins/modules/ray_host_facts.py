@@ -22,12 +22,12 @@ extends_documentation_fragment:
   - ray_docker.cluster.engine_query
 options:
   engine:
-    description: Also read the Docker engine's state (as RV(ansible_facts.ray_engine)).
+    description: Also read the Docker engine's state (as RV(ansible_facts.ray_snapshot)).
     type: bool
     default: false
   outdated:
     description:
-      - Read nothing; mark RV(ansible_facts.ray_engine) out of date (key C(outdated)), so that the next role that
+      - Read nothing; mark RV(ansible_facts.ray_snapshot) out of date (key C(outdated)), so that the next role that
         compares reads the host again (the action plugin answers it on the control node). A role does this after it
         changed the host.
     type: bool
@@ -48,7 +48,7 @@ options:
   registry_cache:
     description:
       - On the LAN image cache's host, where its state is (port, upstream, files, service; the action plugin fills it
-        from the registry_cache role's settings), read into C(ray_engine.registry_cache) so that a no-op run reads that
+        from the registry_cache role's settings), read into C(ray_snapshot.registry_cache) so that a no-op run reads that
         host once.
     type: dict"""
 
@@ -58,7 +58,7 @@ EXAMPLES = r"""
 
 - name: Show what the host has
   ansible.builtin.debug:
-    msg: "{{ ansible_facts.ray_host.cpus }} CPUs; engine answers: {{ ansible_facts.ray_engine.engine_answers }}"
+    msg: "{{ ansible_facts.ray_host.cpus }} CPUs; engine answers: {{ ansible_facts.ray_snapshot.engine_answers }}"
 """
 
 RETURN = r"""
@@ -81,7 +81,7 @@ ansible_facts:
           counts them; null when a folder could not be read).
       type: dict
       returned: always
-    ray_engine:
+    ray_snapshot:
       description:
         - engine_answers, engine_error, host_info (ServerVersion, OperatingSystem, RegistryConfig.Mirrors, ...),
           daemon_json and desktop_daemon_json (path, exists, content, encoding), images (name to Id or null),
@@ -343,7 +343,7 @@ def main():
     result = {"ray_host": facts}
     if module.params["engine"]:
         try:
-            result["ray_engine"] = engine_snapshot(module.params, facts, module.run_command)
+            result["ray_snapshot"] = engine_snapshot(module.params, facts, module.run_command)
         except host_state.EngineError as exc:
             module.fail_json(msg=str(exc))
         except OSError as exc:

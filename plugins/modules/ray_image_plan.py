@@ -12,7 +12,7 @@ description:
   on the monitoring host), those it lacks, those to load from a C(docker save) archive and those to pull.
 - 'With O(pulled) it judges the pulls: a required image that could not be had stops the run naming it, the mirrors tried and
   what to do; an optional one (Prometheus, Grafana) is left out and the run ends degraded. The new image ids go into
-  the snapshot of the host (fact C(ray_engine)).'
+  the snapshot of the host (fact C(ray_snapshot)).'
 options:
   pulled:
     description: The RV(ray_docker.cluster.docker_pull_images#module:results) of the pull, to judge instead of planning.

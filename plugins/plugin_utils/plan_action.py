@@ -36,7 +36,7 @@ class PlanAction(ActionBase):
         raise NotImplementedError
 
     def snapshot(self, task_vars):
-        """(ray_engine, ray_host, fresh read or None) of the task's host: the run's snapshot, else one read of it."""
+        """(ray_snapshot, ray_host, fresh read or None) of the task's host: the run's snapshot, else one read of it."""
         return snapshot.required(self, task_vars)
 
     def require_engine(self, ctx, engine):

@@ -2,7 +2,7 @@
 
 The preflight's probe (action ray_host_facts) reads, in one module run per host, everything the docker,
 ray_image, ray_cluster and ray_monitoring roles compare with their plans, and keeps it as the host's fact
-ray_engine. A role that changes a host marks the snapshot out of date at its end (or, for pulled images,
+ray_snapshot. A role that changes a host marks the snapshot out of date at its end (or, for pulled images,
 records what changed); the next role that compares reads the host again and keeps that read as the snapshot.
 A re-run that changes nothing asks each host exactly once.
 """
@@ -86,7 +86,7 @@ def query(ctx):
 
 
 def take(action, task_vars):
-    """Run the probe module with the query; its result (ansible_facts ray_host and ray_engine).
+    """Run the probe module with the query; its result (ansible_facts ray_host and ray_snapshot).
 
     The query names what every role looks at, so it is built from every role's settings, not the caller's."""
     ctx = cluster_context.build(action, task_vars, roles=ROLES)
@@ -95,22 +95,22 @@ def take(action, task_vars):
 
 def usable(facts):
     """Whether a host's facts hold a snapshot no role has changed the host after (see ray_host_facts outdated)."""
-    engine = facts.get("ray_engine")
+    engine = facts.get("ray_snapshot")
     return engine is not None and not engine.get("outdated") and facts.get("ray_host") is not None
 
 
 def current(action, task_vars):
     """This host's snapshot: the run's fact when there is one, else a fresh query (a role used on its own).
 
-    Returns (ray_engine, ray_host, fresh result or None)."""
+    Returns (ray_snapshot, ray_host, fresh result or None)."""
     facts = task_vars.get("ansible_facts") or {}
     if usable(facts):
-        return facts["ray_engine"], facts["ray_host"], None
+        return facts["ray_snapshot"], facts["ray_host"], None
     result = take(action, task_vars)
     if result.get("failed") or result.get("unreachable"):
         return None, None, result
     new = result.get("ansible_facts") or {}
-    return new.get("ray_engine"), new.get("ray_host"), result
+    return new.get("ray_snapshot"), new.get("ray_host"), result
 
 
 def required(action, task_vars):

@@ -68,7 +68,7 @@ def test_the_snapshot_module_reads_the_host_and_the_engine_in_one_call(mirror, i
     result = probe({"engine": True, "daemon_json": str(daemon_json), "images": [image_ref],
                     "container_label": "ray-docker.cluster=no-such-cluster", "files": [str(daemon_json)]},
                    "ray_docker.cluster.ray_host_facts")
-    host, engine = result["ansible_facts"]["ray_host"], result["ansible_facts"]["ray_engine"]
+    host, engine = result["ansible_facts"]["ray_host"], result["ansible_facts"]["ray_snapshot"]
     route = subprocess.run(["ip", "-4", "route", "get", "192.0.2.1"], capture_output=True, text=True, check=True).stdout
     assert host["default_ipv4"] == route.split(" src ")[1].split()[0], "the address `ip route get` picks"
     assert host["cpus"] >= 1 and host["mem_total"] > 0 and host["wsl"] is False

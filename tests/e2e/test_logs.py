@@ -90,14 +90,15 @@ def capped(healthy_cluster, mirror_vars, tmp_path_factory):
 
 def test_a_node_recreated_by_a_settings_change_keeps_its_previous_logs(capped):
     """Its raylet's first line from before is still on the host: in the same session, which the new node resumes
-    with fault tolerance (Ray rotates the earlier raylet.out to raylet.1.out), or in the earlier session's folder."""
+    with fault tolerance (Ray appends to raylet.out, or rotates it to raylet.1.out), or in the earlier session's."""
     for name in NODES:
         first = capped["before"][name]
         assert first and "Setting cluster ID" in first, name
         kept = [path for path in (DATA / name).glob("session_2*/logs/raylet*.out") if first in path.read_text(errors="replace")]
         assert kept, f"{name}: the log of its previous container is gone"
-        now = (current_session(name) / "logs" / "raylet.out").read_text(errors="replace")
-        assert first not in now and "Setting cluster ID" in now, f"{name} has a raylet.out of its own"
+        starts = sum(path.read_text(errors="replace").count("Setting cluster ID")
+                     for path in (DATA / name).glob("session_2*/logs/raylet*.out"))
+        assert starts >= 2, f"{name}: the new raylet's log is there beside the old one's"
 
 
 def test_a_jobs_log_from_before_its_head_was_replaced_is_still_printed(capped):

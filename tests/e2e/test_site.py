@@ -192,7 +192,7 @@ def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
     # A plan action that read the host itself hands that read on as the new snapshot (plugin_utils/snapshot.py keep).
     reread = [event["event_data"]["task"] for event in events if event["event"] == "runner_on_ok"
               and event["event_data"].get("resolved_action") != "ray_docker.cluster.ray_host_facts"
-              and "ray_engine" in ((event["event_data"].get("res") or {}).get("ansible_facts") or {})]
+              and "ray_snapshot" in ((event["event_data"].get("res") or {}).get("ansible_facts") or {})]
     assert reread == [], f"tasks that read the host again: {reread}"
 
 

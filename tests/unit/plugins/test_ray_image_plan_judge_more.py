@@ -22,7 +22,7 @@ RAY, PROMETHEUS, GRAFANA = (image["name"] for image in WANTED)
 
 def judge(pulled):
     action = object.__new__(ActionModule)  # _judge reads only its arguments
-    return action._judge({}, CTX, WANTED, pulled, {"ansible_facts": {"ray_engine": {"images": {}}}})
+    return action._judge({}, CTX, WANTED, pulled, {"ansible_facts": {"ray_snapshot": {"images": {}}}})
 
 
 def test_an_optional_image_that_could_not_be_pulled_is_left_out_and_the_run_goes_on():
@@ -30,7 +30,7 @@ def test_an_optional_image_that_could_not_be_pulled_is_left_out_and_the_run_goes
                     {"name": GRAFANA, "ok": False, "msg": "manifest unknown", "attempts": 3}])
     assert result["unavailable"] == ["grafana"] and "failed" not in result
     assert len(result["notes"]) == 1 and result["notes"][0].startswith("h1: left out Grafana (grafana/grafana:12.2.1)")
-    assert result["ansible_facts"]["ray_engine"]["images"] == {RAY: {"Id": "sha256:1"}, PROMETHEUS: {"Id": "sha256:2"}}
+    assert result["ansible_facts"]["ray_snapshot"]["images"] == {RAY: {"Id": "sha256:1"}, PROMETHEUS: {"Id": "sha256:2"}}
 
 
 def test_the_ray_image_that_could_not_be_pulled_stops_the_run_naming_it():

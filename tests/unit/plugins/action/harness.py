@@ -7,7 +7,7 @@ and calls `run(task_vars=...)`, as Ansible's TaskExecutor does. A plugin that wo
 when it was given none, so "no host is contacted" is checked, not assumed.
 
 `Lab` builds the task variables a play hands a task: inventory_hostname, groups, hostvars (each host's variables
-and its run snapshot, ansible_facts ray_host and ray_engine, as the preflight's probe leaves them), the task's own
+and its run snapshot, ansible_facts ray_host and ray_snapshot, as the preflight's probe leaves them), the task's own
 host's variables at the top level. Settings the test does not give come from the roles' defaults, through the
 plugins' own plugin_utils/role_settings.py, as in a run.
 
@@ -131,7 +131,7 @@ def host_facts(address="10.0.0.11", cpus=8, mem_total=32 * GIB, **extra):
 
 def engine(answers=True, images=None, containers=None, networks=None, volumes=None, files=None, mirrors=(),
            daemon_json=None, **extra):
-    """ansible_facts.ray_engine: what the probe reads of the host's Docker engine. `images`: names present (Id
+    """ansible_facts.ray_snapshot: what the probe reads of the host's Docker engine. `images`: names present (Id
     sha256:<name>) or {name: {Id}}."""
     if isinstance(images, (list, tuple)):
         images = {name: {"Id": image_id(name)} for name in images}
@@ -217,7 +217,7 @@ class Lab:
         if host in self.heads + self.workers:
             facts["ray_host"] = self.facts.get(host) or host_facts(self.address(host))
             if self.engines.get(host, engine()) is not None:
-                facts["ray_engine"] = self.engines.get(host) or engine()
+                facts["ray_snapshot"] = self.engines.get(host) or engine()
         facts.update(values.pop("ansible_facts", {}) or {})
         values["ansible_facts"] = facts
         return values

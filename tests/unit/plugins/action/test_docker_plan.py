@@ -170,7 +170,7 @@ def test_verify_of_an_engine_that_does_not_answer_fails_except_in_check_mode():
 
 
 def test_fresh_reads_the_host_again_and_without_a_snapshot_the_role_reads_it_once():
-    read = {"ansible_facts": {"ray_engine": engine(mirrors=[MIRROR]), "ray_host": host_facts()}}
+    read = {"ansible_facts": {"ray_snapshot": engine(mirrors=[MIRROR]), "ray_host": host_facts()}}
     lab = Lab(variables={"docker_registry_mirrors": [MIRROR], "docker_daemon_config_file": "/srv/daemon.json"},
               engines={"head": engine(mirrors=[])})
     result, calls = run("docker_plan", lab.task_vars("head"), {"verify": True, "fresh": True}, module_results=read)

@@ -213,7 +213,7 @@ def test_the_nodes_of_a_host_the_preflight_skipped_are_not_expected():
 
 
 def test_without_a_snapshot_the_fresh_read_decides_what_the_head_reads_of_monitoring():
-    read = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_engine": engine(images=[RAY_IMAGE, REDIS_IMAGE])}}
+    read = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_snapshot": engine(images=[RAY_IMAGE, REDIS_IMAGE])}}
     result, calls = run("ray_cluster_plan", Lab(engines={"head": None}).task_vars("head"), module_results=read)
     assert len(calls) == 1 and result["ansible_facts"] == read["ansible_facts"], "the fresh read is the new snapshot"
     env = by_name(result)["ray-head"]["env"]

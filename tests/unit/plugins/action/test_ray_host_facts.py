@@ -10,7 +10,7 @@ from tests.unit.plugins.action.harness import (GRAFANA_IMAGE, PROMETHEUS_IMAGE, 
                                                host_facts, run)
 
 MODULE = "ray_docker.cluster.ray_host_facts"
-READ = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_engine": engine()}}
+READ = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_snapshot": engine()}}
 
 
 def query(lab, host, **variables):
@@ -91,9 +91,9 @@ def test_outdated_marks_the_snapshot_without_reading_the_host():
     lab = Lab(engines={"head": snapshot})
     result, calls = run("ray_host_facts", lab.task_vars("head"), {"outdated": True})
     assert calls == []
-    assert result == {"changed": False, "ansible_facts": {"ray_engine": dict(snapshot, outdated=True)}}
+    assert result == {"changed": False, "ansible_facts": {"ray_snapshot": dict(snapshot, outdated=True)}}
     result, calls = run("ray_host_facts", Lab(engines={"head": None}).task_vars("head"), {"outdated": True})
-    assert result["ansible_facts"] == {"ray_engine": None} and calls == []
+    assert result["ansible_facts"] == {"ray_snapshot": None} and calls == []
 
 
 def test_a_refused_setting_fails_before_the_host_is_read():

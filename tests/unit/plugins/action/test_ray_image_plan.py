@@ -79,7 +79,7 @@ def test_an_engine_that_does_not_answer_fails_and_in_check_mode_everything_is_mi
 
 
 def test_without_a_snapshot_the_host_is_read_once_and_that_read_is_kept():
-    read = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_engine": engine(images=[RAY_IMAGE])}}
+    read = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_snapshot": engine(images=[RAY_IMAGE])}}
     lab = Lab(variables={"ray_monitoring_enabled": False, "ray_gcs_fault_tolerance": False}, engines={"head": None})
     result, calls = run("ray_image_plan", lab.task_vars("head"), module_results=read)
     assert [call["module_name"] for call in calls] == ["ray_docker.cluster.ray_host_facts"]
@@ -116,7 +116,7 @@ def test_pulled_images_go_into_the_snapshot_and_an_optional_failure_is_left_out(
     assert len(result["notes"]) == 1 and result["notes"][0].startswith(
         f"head: left out Prometheus ({PROMETHEUS_IMAGE}): it could not be pulled after 2 attempts (manifest unknown). "
         f"Tried: {MIRROR}.")
-    assert result["ansible_facts"]["ray_engine"]["images"] == {RAY_IMAGE: {"Id": "sha256:new"},
+    assert result["ansible_facts"]["ray_snapshot"]["images"] == {RAY_IMAGE: {"Id": "sha256:new"},
                                                               REDIS_IMAGE: {"Id": "sha256:redis"},
                                                               GRAFANA_IMAGE: {"Id": "sha256:grafana"}}
     assert "failed" not in result

@@ -195,6 +195,6 @@ def test_a_password_file_of_the_wrong_length_fails(tmp_path):
 
 
 def test_without_a_snapshot_the_host_is_read_once():
-    read = {"ansible_facts": {"ray_host": host_facts(), "ray_engine": engine(images=ALL)}}
+    read = {"ansible_facts": {"ray_host": host_facts(), "ray_snapshot": engine(images=ALL)}}
     result, calls = run("ray_monitoring_plan", Lab(engines={"head": None}).task_vars("head"), module_results=read)
     assert len(calls) == 1 and result["ansible_facts"] == read["ansible_facts"] and result["runs_here"] is True

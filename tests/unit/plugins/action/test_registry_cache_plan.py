@@ -1,6 +1,6 @@
 """registry_cache_plan: whether the lab uses the LAN image cache and where; on the cache's host, what to install, write,
 start or restart, and which images to fill it with; with `report`, which source served each host's pulls; with
-`down`, where its files and service are. The cache's host is read through the run's snapshot (ray_engine's
+`down`, where its files and service are. The cache's host is read through the run's snapshot (ray_snapshot's
 registry_cache) or the registry_cache_info module, whose results the tests give."""
 
 import json
@@ -147,7 +147,7 @@ def test_the_images_hosts_lack_fill_the_cache_first():
     assert result["warm_images"] == sorted([REDIS_IMAGE, PROMETHEUS_IMAGE, GRAFANA_IMAGE, RAY_IMAGE])
     task_vars = the_lab.task_vars("head")
     task_vars["ansible_facts"]["preflight_unreachable"] = ["w2"]
-    del task_vars["hostvars"]["w1"]["ansible_facts"]["ray_engine"]  # a host without a snapshot adds nothing
+    del task_vars["hostvars"]["w1"]["ansible_facts"]["ray_snapshot"]  # a host without a snapshot adds nothing
     result, _ = run("registry_cache_plan", task_vars)
     assert result["warm_images"] == [REDIS_IMAGE]
 

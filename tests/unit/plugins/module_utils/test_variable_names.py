@@ -90,7 +90,7 @@ def test_the_facts_listed_are_the_facts_the_plugins_set():
     sources = "\n".join(Path(path).read_text() for path in glob.glob(str(ROOT / "plugins/**/*.py"), recursive=True))
     set_facts = set(re.findall(r"ansible_facts\"?\]?\s*[=:(]\s*\{\s*\"(\w+)\"", sources))
     set_facts |= set(re.findall(r"ansible_facts=\{\s*\"(\w+)\"", sources))
-    assert set(internal["facts"]) == set_facts | {"ray_host"}, "ray_host: set with ray_engine by ray_host_facts' result"
+    assert set(internal["facts"]) == set_facts | {"ray_host"}, "ray_host: set with ray_snapshot by ray_host_facts' result"
 
 
 @pytest.mark.parametrize("name", sorted(yaml.safe_load((ROOT / "meta" / "removed_variables.yml").read_text())["removed"]))
