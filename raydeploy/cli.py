@@ -199,6 +199,11 @@ def build_job_parser():
                         help="also leave out these (gitignore patterns; .git, .venv, venv and __pycache__ always are)")
     submit.add_argument("--submission-id", metavar="ID", help="the job's id (default: Ray makes one)")
     submit.add_argument("--no-wait", action="store_true", help="print the job's id and return; do not stream its logs")
+    submit.add_argument("--pip", action="append", default=[], metavar="REQUIREMENT",
+                        help="a package Ray installs for this job only, on every node it runs on (repeat it); what every "
+                             "job needs belongs in the image: ray_image_pip_packages")
+    submit.add_argument("--runtime-env-json", metavar="JSON",
+                        help="more of Ray's runtime_env for this job, e.g. '{\"env_vars\": {\"A\": \"1\"}}'")
     logs = verbs.add_parser("logs", parents=[common], help="a job's logs")
     logs.add_argument("job_id", metavar="ID")
     logs.add_argument("--follow", action="store_true", help="stream new lines until the job ends")
@@ -216,6 +221,15 @@ def parse_job_args(argv):
         raise UserError("job submit: give the job's command after --, e.g. runner.py job submit -- python train.py")
     if command and args.job_verb != "submit":
         raise UserError(f"job {args.job_verb} takes no command after --")
+    if getattr(args, "runtime_env_json", None):
+        try:
+            args.runtime_env = json.loads(args.runtime_env_json)
+        except ValueError as exc:
+            raise UserError(f"job submit --runtime-env-json: not JSON ({exc})")
+        if not isinstance(args.runtime_env, dict):
+            raise UserError("job submit --runtime-env-json: must be a JSON object, such as '{\"env_vars\": {\"A\": \"1\"}}'")
+    else:
+        args.runtime_env = {}
     args.entrypoint = shlex.join(command)
     args.verb, args.playbook = "job", ROOT / "playbooks" / "job.yml"
     args.limit = args.tags = None

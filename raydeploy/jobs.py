@@ -88,6 +88,22 @@ def check_working_dir(directory, excludes, limit=UPLOAD_LIMIT):
     return size
 
 
+def job_runtime_env(args, excludes):
+    """Ray's runtime_env of a submitted job: --runtime-env-json, the working dir and its excludes, --pip added to
+    its pip list (per-job extras; the image holds what every job needs)."""
+    runtime_env = dict(getattr(args, "runtime_env", None) or {})
+    runtime_env.update(working_dir=str(Path(args.working_dir).expanduser().absolute()),
+                       excludes=list(runtime_env.get("excludes") or []) + excludes)
+    pip = list(getattr(args, "pip", None) or [])
+    if pip:
+        given = runtime_env.get("pip") or []
+        if isinstance(given, dict):  # Ray's {"packages": [...], ...} form
+            runtime_env["pip"] = dict(given, packages=list(given.get("packages") or []) + pip)
+        else:
+            runtime_env["pip"] = list(given) + pip
+    return runtime_env
+
+
 def use_token(token_file):
     """Point Ray at the cluster's token file. Ray reads these when it is first imported, so this comes before any
     import of ray; the token's value stays in its file. Ray's client logs each upload and websocket at INFO:
@@ -275,7 +291,7 @@ def run(args, target, guard, out=sys.stdout, err=sys.stderr, kept_logs=None):
     size = check_working_dir(args.working_dir, excludes)
     with guard():
         client = connect(target)
-        runtime_env = {"working_dir": str(Path(args.working_dir).expanduser().absolute()), "excludes": excludes}
+        runtime_env = job_runtime_env(args, excludes)
         try:
             job_id = client.submit_job(entrypoint=args.entrypoint, runtime_env=runtime_env,
                                        submission_id=args.submission_id)

@@ -34,6 +34,12 @@ BAD = {
         "ray_image_pull_policy": "sometimes", "ray_image_pull_retries": 0, "ray_image_pull_delay": -1,
         "ray_image_archive": "/no/such/ray.tar", "ray_image_redis_archive": "/no/such/redis.tar",
         "ray_image_prometheus_archive": "/no/such/prometheus.tar", "ray_image_grafana_archive": "/no/such/grafana.tar",
+        "ray_image_pip_packages": ["pandas; rm -rf /"], "ray_image_requirements_file": "/no/such/requirements.txt",
+        "ray_image_apt_packages": ["Lib GL"], "ray_image_dockerfile": "/no/such/Dockerfile",
+        "ray_image_pip_index_url": "pypi.internal/simple", "ray_image_pip_extra_index_urls": ["ftp://mirror/simple"],
+        "ray_image_build_ca_file": "/no/such/ca.pem", "ray_image_build_http_proxy": "proxy:3128",
+        "ray_image_build_https_proxy": "socks://proxy", "ray_image_build_no_proxy": "a b", "ray_image_build_timeout": 5,
+        "ray_image_registry_image": "registry",
     },
     "ray_monitoring": {
         "ray_monitoring_enabled": "maybe", "ray_monitoring_grafana_enabled": "sometimes", "ray_monitoring_host": "no such host",
@@ -65,7 +71,7 @@ BAD = {
     "preflight": {"preflight_pending_hosts": "pc-1-wsl", "preflight_foreign_variables": ["docker users!"]},
     "ray_check": {
         "ray_check_timeout": 5, "ray_check_node_wait": -1, "ray_check_verdict_file": "verdict.json",
-        "ray_check_reuse_verdict": "sometimes",
+        "ray_check_reuse_verdict": "sometimes", "ray_check_imports": ["import os"],
     },
     "wsl_distro": {
         "wsl_distro_applies": "perhaps", "wsl_distro_conf": {"1boot": {"systemd": True}},
@@ -90,5 +96,5 @@ BAD = {
 # Each port of the table without a bad value above gets one (a new port needs no row here).
 _PORT_BAD_VALUES = (0, 70000, -1, "x")
 for _index, _port in enumerate(ports.PORTS):
-    _role = "registry_cache" if _port.variable.startswith("registry_cache_") else "ray"
+    _role = next((role for role in ("registry_cache", "ray_image") if _port.variable.startswith(role + "_")), "ray")
     BAD[_role].setdefault(_port.variable, _PORT_BAD_VALUES[_index % len(_PORT_BAD_VALUES)])

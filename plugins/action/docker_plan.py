@@ -24,6 +24,17 @@ class ActionModule(PlanAction):
     NAMES = NAMES
     ARGUMENTS = {"verify": {"type": "bool", "default": False}, "fresh": {"type": "bool", "default": False}}
 
+    @staticmethod
+    def _insecure(ctx, current):
+        """docker_insecure_registries (else the file's own), and in a lab with a derived image its LAN registry: plain
+        HTTP on the LAN, like the cache (a SIGHUP reload, no restart)."""
+        insecure = list(ctx.settings["docker_insecure_registries"])
+        registry = ctx.derived.get("registry") if ctx.derived["customized"] else ""
+        if registry:
+            insecure = insecure or list(current.get("insecure-registries") or [])
+            insecure += [] if registry in insecure else [registry]
+        return insecure
+
     def _snapshot(self, task_vars, settings, fresh=False):
         """The run's snapshot (ray_snapshot, ray_host), else the docker role's own read of the host."""
         facts = task_vars.get("ansible_facts") or {}
@@ -67,7 +78,7 @@ class ActionModule(PlanAction):
             current = docker_daemon.parse(read["content"], f"{host}:{path}")
         except docker_daemon.DaemonJsonError as exc:
             raise AnsibleActionFail(str(exc))
-        desired = docker_daemon.merge(current, wanted, settings["docker_insecure_registries"], settings["docker_daemon_options"])
+        desired = docker_daemon.merge(current, wanted, self._insecure(ctx, current), settings["docker_daemon_options"])
         result.update(
             changed=False, kind=kind, engine_answers=bool(engine.get("engine_answers")),
             python_requests=bool(engine.get("python_requests")), config_file=path, config_exists=bool(read.get("exists")),

@@ -87,9 +87,8 @@ class ActionModule(PlanAction):
             result["down"] = down_plan(ctx, engine)
             return self.keep(result, fresh)
         if args["previous"]:  # a rollback: the same plan for the image the nodes ran before
-            repository, _, tag = args["previous"]["image"].rpartition(":")
-            ctx.settings.update(ray_image_repository=repository, ray_image_tag=tag,
-                                ray_version=args["previous"]["ray_version"])
+            ctx.image_override = args["previous"]["image"]
+            ctx.settings.update(ray_version=args["previous"]["ray_version"])
         result.update(engine_answers=bool(engine.get("engine_answers")), dashboard_url=ctx.dashboard_url,
                       token_file=ctx.token_file, host_nodes=[node["node_name"] for node in ctx.host_nodes()],
                       expected_nodes=[node["node_name"] for node in ctx.expected_nodes])
@@ -107,7 +106,7 @@ class ActionModule(PlanAction):
             planned.append(store)
         planned += self.nodes(ctx, engine, facts, task_vars, token_sha256, password)
         running = engine.get("containers") or {}
-        image = f"{ctx.settings['ray_image_repository']}:{ctx.settings['ray_image_tag']}"
+        image = ctx.image
         result["upgrade"] = {"replace": upgrade.replacements(running, {
             "image": image, "image_id": ((engine.get("images") or {}).get(image) or {}).get("Id") or ""})}
         stale = specs.containers_to_reconcile(planned, running, ctx.settings["ray_cluster_compare_all"])
@@ -176,7 +175,7 @@ class ActionModule(PlanAction):
         """What every node's container is made of: image, token, network, environment, the GCS store, `ray start`."""
         settings = ctx.settings
         images = engine.get("images") or {}
-        image = f"{settings['ray_image_repository']}:{settings['ray_image_tag']}"
+        image = ctx.image
         bridge = ctx.network_mode == "bridge"
         head = next((node for node in ctx.nodes if node["role"] == names.HEAD), None)
         monitoring_images = role_settings.host_facts(task_vars.get("hostvars") or {}, ctx.monitoring_host,

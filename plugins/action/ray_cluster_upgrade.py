@@ -47,7 +47,7 @@ class ActionModule(PlanAction):
     def prepare(self, ctx, task_vars):
         settings = ctx.settings
         by_host = self.replaced(ctx, task_vars)
-        image = f"{settings['ray_image_repository']}:{settings['ray_image_tag']}"
+        image = ctx.image
         plan = upgrade.summary(by_host, settings["ray_version"], image)
         failed = upgrade.failed_hosts(task_vars.get("ansible_play_hosts_all") or [], task_vars.get("ansible_play_hosts") or [],
                                       ctx.unreachable)

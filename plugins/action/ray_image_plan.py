@@ -8,17 +8,23 @@ left out, and the run goes on and ends degraded, saying so.
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import images
+from ansible_collections.ray_docker.cluster.plugins.module_utils import images, names
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
 
 class ActionModule(PlanAction):
-    ROLES = ("ray", "ray_image", "ray_monitoring")
+    ROLES = ("ray", "ray_image", "ray_monitoring", "registry_cache")
     NAMES = ("docker_registry_mirrors",)
-    ARGUMENTS = {"pulled": {"type": "list", "elements": "dict"}}
+    ARGUMENTS = {"pulled": {"type": "list", "elements": "dict"}, "down": {"type": "bool", "default": False}}
 
     def plan(self, ctx, args, task_vars, result):
-        wanted = images.wanted(ctx.settings, ctx.host, ctx.head_host, ctx.monitoring_host)
+        if args["down"]:  # the LAN registry of a derived image goes with the cluster; its volume (the image) stays
+            engine, _, fresh = self.snapshot(task_vars)
+            name = names.registry_container(ctx.cluster_name)
+            result["down"] = {"containers": [name] if name in (engine.get("containers") or {}) else []}
+            return self.keep(result, fresh)
+        wanted = images.wanted(ctx.settings, ctx.host, ctx.head_host, ctx.monitoring_host, ctx.derived)
         if args["pulled"] is not None:
             return self._judge(result, ctx, wanted, args["pulled"], task_vars)
         engine, _, fresh = self.snapshot(task_vars)
@@ -30,8 +36,33 @@ class ActionModule(PlanAction):
         answers = bool(engine.get("engine_answers"))
         result.update(engine_answers=answers, images=wanted,
                       present={name: (value or {}).get("Id") for name, value in (engine.get("images") or {}).items()},
-                      has_work=bool(plan["to_load"] or plan["to_pull"] or not answers), **plan)
+                      **plan, **self.derived(ctx, engine, plan, task_vars))
+        result["has_work"] = bool(plan["to_load"] or plan["to_pull"] or plan["to_build"] or plan["to_pull_built"]
+                                  or result["push"] or result["registry"].get("start") or not answers)
         return self.keep(result, fresh)
+
+    @staticmethod
+    def derived(ctx, engine, plan, task_vars):
+        """The derived image's part on this host: on its build host the LAN registry to start (a lab), whether to
+        build, whether to push (built now, or another host lacks it); elsewhere only the pull (images.plan)."""
+        derived = ctx.derived
+        found = {"image": derived["image"], "customized": derived["customized"], "registry": {}, "push": False,
+                 "build_host": derived.get("build_host", "")}
+        if not derived["customized"] or ctx.host != derived["build_host"]:
+            return found
+        if derived["shared"]:
+            name = names.registry_container(ctx.cluster_name)
+            row = (engine.get("containers") or {}).get(name) or {}
+            found["registry"] = {"container": name, "image": ctx.settings["ray_image_registry_image"],
+                                 "port": ctx.settings["ray_image_registry_port"], "address": derived["registry"],
+                                 "volume": names.registry_volume(ctx.cluster_name), "start": row.get("State") != "running",
+                                 "labels": {names.CLUSTER: ctx.cluster_name, names.ROLE: names.REGISTRY},
+                                 "log_options": ctx.container_log()}
+            hostvars = task_vars.get("hostvars") or {}
+            lacking = [host for host in ctx.ray_hosts if host != ctx.host and host not in ctx.unreachable
+                       and not (role_settings.host_facts(hostvars, host, "ray_snapshot").get("images") or {}).get(derived["image"])]
+            found["push"] = bool(plan["to_build"] or lacking)
+        return found
 
     def _judge(self, result, ctx, wanted, pulled, task_vars):
         """The pulls' outcomes: required failures stop the run, optional ones are noted; the new image ids go into

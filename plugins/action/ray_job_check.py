@@ -11,6 +11,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils import derived_image
 from ansible_collections.ray_docker.cluster.plugins.module_utils.check import CheckError, run_check
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings
 
@@ -35,7 +36,7 @@ class ActionModule(ActionBase):
             "reuse_verdict": {"type": "bool"},
         })
         with role_settings.refusals_fail(task_vars):
-            ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_check"))
+            ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_check", "ray_image"))
         settings = ctx.settings
         defaults = {
             "dashboard_url": ctx.dashboard_url, "token_file": ctx.token_file,
@@ -50,8 +51,13 @@ class ActionModule(ActionBase):
         hostvars = (task_vars or {}).get("hostvars") or {}
         given_up = [node["node_name"] for node in ctx.expected_nodes
                     if (hostvars.get(node["host"]) or {}).get("ray_cluster_nodes_failed")]
+        # Every node imports the user's modules and those of the derived image's packages, and runs that very image.
+        derived = ctx.derived
+        asked = {"imports": list(settings["ray_check_imports"]),
+                 "record": derived_image.IMAGE_RECORD if derived["customized"] else "",
+                 "inputs": derived.get("digest", "")} if derived["customized"] or settings["ray_check_imports"] else None
         try:
-            check = run_check(**args, given_up=given_up)
+            check = run_check(**args, given_up=given_up, asked=asked)
         except CheckError as exc:
             result.update(exc.data)
             raise AnsibleActionFail(str(exc), result=result)

@@ -127,7 +127,7 @@ class ActionModule(PlanAction):
             engine = role_settings.host_facts(hostvars, host, "ray_snapshot")
             if host in ctx.unreachable or not engine:
                 continue
-            wanted = images.wanted(ctx.settings, host, ctx.head_host, ctx.monitoring_host)
+            wanted = images.wanted(ctx.settings, host, ctx.head_host, ctx.monitoring_host, ctx.derived)
             plan = images.plan(wanted, engine.get("images") if engine.get("engine_answers") else None,
                                ctx.settings["ray_image_pull_policy"])
             names |= {image["name"] for image in plan["to_pull"] if registry_cache.is_hub_image(image["name"])}

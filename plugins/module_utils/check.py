@@ -36,7 +36,23 @@ def parse_job_report(logs):
     return None
 
 
-def evaluate(report, expected_nodes, expected_ray_version):
+def import_reasons(nodes, expected_inputs):
+    """Why nodes fail the imports: a module that does not import; with a derived image (`expected_inputs`, its
+    inputs' digest), a node that runs another image or none (its record missing or of other inputs)."""
+    reasons = []
+    for node in nodes:
+        found = node.get("imports") or {}
+        record = found.get("record") or {}
+        if expected_inputs and record.get("inputs") != expected_inputs:
+            reasons.append(f"{node.get('node_name')} does not run the image with your packages "
+                           f"({'an image of other packages' if record else 'an image without them'})")
+        for module, error in sorted((found.get("modules") or {}).items()):
+            if error:
+                reasons.append(f"{node.get('node_name')} cannot import {module}: {error}")
+    return reasons
+
+
+def evaluate(report, expected_nodes, expected_ray_version, expected_inputs=""):
     """Compare the job's report with the plan; return the summary with `passed` and `reasons`."""
     reasons = list(report.get("errors") or [])
     nodes = report.get("nodes") or []
@@ -62,6 +78,7 @@ def evaluate(report, expected_nodes, expected_ray_version):
             reasons.append(f"actor failed on {node.get('node_name')}")
     if len(nodes) > 1 and not all(transfer.get("ok") for transfer in report.get("transfers") or []):
         reasons.append("an object transfer between nodes failed")
+    reasons += import_reasons(nodes, expected_inputs)
     reasons = list(dict.fromkeys(reasons))  # errors and derived reasons may repeat
     return {
         "passed": not reasons,
@@ -71,7 +88,9 @@ def evaluate(report, expected_nodes, expected_ray_version):
         "missing": missing,
         "unexpected": unexpected,
         "nodes": [
-            {key: node.get(key) for key in ("node_name", "node_id", "ip", "hostname", "ray_version", "python_version", "task", "actor")}
+            {**{key: node.get(key) for key in ("node_name", "node_id", "ip", "hostname", "ray_version", "python_version",
+                                               "task", "actor")},
+             "imports": (node.get("imports") or {}).get("modules") or {}}
             for node in nodes
         ],
         "transfers": report.get("transfers") or [],
@@ -79,9 +98,13 @@ def evaluate(report, expected_nodes, expected_ray_version):
     }
 
 
-def verdict_key(node_ids, expected_nodes, ray_version):
-    """What a verdict is valid for: these raylets (a restarted node gets a new id), this plan, this Ray."""
-    return {"node_ids": sorted(node_ids), "expected_nodes": sorted(expected_nodes), "ray_version": ray_version}
+def verdict_key(node_ids, expected_nodes, ray_version, asked=None):
+    """What a verdict is valid for: these raylets (a restarted node gets a new id), this plan, this Ray, these
+    imports."""
+    key = {"node_ids": sorted(node_ids), "expected_nodes": sorted(expected_nodes), "ray_version": ray_version}
+    if asked:
+        key["imports"] = asked
+    return key
 
 
 def reusable_verdict(path, key):
@@ -124,7 +147,7 @@ def require_token(url):
     raise CheckError(f"the Ray Jobs API at {url} accepts requests without the auth token: token authentication is off")
 
 
-def inline_entrypoint(script_path, targets):
+def inline_entrypoint(script_path, targets, asked=None):
     """`python -c` running the script's source, with the target nodes ({node id: name}) as its argument.
 
     The script travels inside the entrypoint instead of a runtime_env working_dir: a job with a
@@ -134,11 +157,12 @@ def inline_entrypoint(script_path, targets):
     with open(script_path, "rb") as handle:
         encoded = base64.b64encode(handle.read()).decode("ascii")
     argument = base64.b64encode(json.dumps(targets, sort_keys=True).encode("utf-8")).decode("ascii")
+    extra = " " + base64.b64encode(json.dumps(asked, sort_keys=True).encode("utf-8")).decode("ascii") if asked else ""
     return (f"python -c \"import base64; exec(compile(base64.b64decode('{encoded}'), 'ray_check_job.py', 'exec'))\" "
-            f"{argument}")
+            f"{argument}{extra}")
 
 
-def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
+def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets, asked=None):
     """Submit the job and wait for its report or its end; (job id, status, logs)."""
     try:
         import ray  # imported late: it is heavy, and RAY_AUTH_* must be set first
@@ -151,7 +175,7 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
         raise CheckError(problem)
     client = JobSubmissionClient(dashboard_url)
     job_id = client.submit_job(
-        entrypoint=inline_entrypoint(job_script, targets),
+        entrypoint=inline_entrypoint(job_script, targets, asked),
         submission_id=f"ray-docker-check-{int(time.time() * 1000)}",
         metadata={"submitted_by": "ray-docker ray_check"},
     )
@@ -173,7 +197,7 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets):
 
 
 def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, job_script, timeout=300,
-              verdict_file=None, reuse_verdict=False, node_wait=60, given_up=()):
+              verdict_file=None, reuse_verdict=False, node_wait=60, given_up=(), asked=None):
     """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails.
 
     A node that is restarting (its last registration dead, or gone although still listed) is waited
@@ -207,12 +231,12 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
             continue
         targets = nodes["targets"]
         if reuse_verdict and verdict_file:
-            verdict = reusable_verdict(verdict_file, verdict_key(list(targets), expected_nodes, expected_ray_version))
+            verdict = reusable_verdict(verdict_file, verdict_key(list(targets), expected_nodes, expected_ray_version, asked))
             if verdict:
                 return dict(verdict["check"], reused=True, verified_at=verdict["verified_at"], dashboard_url=dashboard_url,
                             seconds=round(time.monotonic() - started, 2))
         try:
-            job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout, targets)
+            job_id, status, logs = run_job(dashboard_url, job_script, expected_ray_version, timeout, targets, asked)
         except CheckError:
             raise
         except Exception as exc:  # the Jobs client raises plain RuntimeError/ConnectionError with the reason
@@ -226,13 +250,13 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
     if not report:
         raise CheckError(f"the check job {job_id} ended {status} without a report", job_id=job_id,
                          log_tail=logs.splitlines()[-20:])
-    summary = evaluate(report, expected_nodes, expected_ray_version)
+    summary = evaluate(report, expected_nodes, expected_ray_version, (asked or {}).get("inputs", ""))
     summary.update(job_id=job_id, job_status=status, auth_required=True, reused=False, stale=nodes["stale"],
                    seconds=round(time.monotonic() - started, 2), dashboard_url=dashboard_url)
     if verdict_file:
         if summary["passed"]:
             verified_ids = [node["node_id"] for node in report.get("nodes") or []]
-            record_verdict(verdict_file, verdict_key(verified_ids, expected_nodes, expected_ray_version), summary)
+            record_verdict(verdict_file, verdict_key(verified_ids, expected_nodes, expected_ray_version, asked), summary)
         else:
             forget_verdict(verdict_file)
     if not summary["passed"]:

@@ -20,7 +20,7 @@ DATASOURCE_SHA256 = "ray-docker.datasource-sha256"
 PASSWORD_SHA256 = "ray-docker.password-sha256"
 
 # Values of the ROLE label: which role a container belongs to.
-HEAD, WORKER, GCS_STORE, MONITORING = "head", "worker", "gcs-store", "monitoring"
+HEAD, WORKER, GCS_STORE, MONITORING, REGISTRY = "head", "worker", "gcs-store", "monitoring", "registry"
 CLUSTER_ROLES = (HEAD, WORKER, GCS_STORE)
 # The monitoring role's parts: a container and a data volume each.
 PROMETHEUS, GRAFANA = "prometheus", "grafana"
@@ -58,6 +58,15 @@ def monitoring_container(cluster, part):
 
 def monitoring_volume(cluster, part):
     return f"{cluster}-{part}-data"
+
+
+def registry_container(cluster):
+    """The LAN registry of the derived image, on its build host (role ray_image)."""
+    return f"{cluster}-registry"
+
+
+def registry_volume(cluster):
+    return f"{cluster}-registry-data"
 
 
 def cluster_label(cluster):

@@ -3,7 +3,7 @@ firewall rules, the head's metrics environment and docs/lab.md's table all read 
 (and its variable's default, spec and range, which a unit test holds to this row).
 
 `where` says which host listens: `head`, `node` (every Ray node), `monitoring` (the monitoring host), `cache`
-(the LAN image cache's host) or `head-local` (the head's host, on loopback or the cluster's bridge network only:
+(the LAN image cache's host), `build` (the host that builds a derived image, in a lab) or `head-local` (the head's host, on loopback or the cluster's bridge network only:
 no other host needs it, so no firewall rule). `flag` is the `ray start` flag that sets it, if any.
 """
 
@@ -29,6 +29,8 @@ PORTS = (
     Port("ray_grafana_port", 3000, "monitoring", None, "Grafana; from the browsers of whoever views the dashboard"),
     Port("ray_gcs_redis_port", 6390, "head-local", None, "the GCS store of head fault tolerance (Redis)"),
     Port("registry_cache_port", 5050, "cache", None, "the LAN image cache; from every Ray host"),
+    Port("ray_image_registry_port", 5051, "build", None,
+         "the LAN registry of your derived image (ray_image_pip_packages, ...); from every Ray host"),
 )
 # One port per worker process, from this range, on every node.
 WORKER_RANGE = Port(("ray_min_worker_port", "ray_max_worker_port"), (10002, 19999), "node",
@@ -36,6 +38,7 @@ WORKER_RANGE = Port(("ray_min_worker_port", "ray_max_worker_port"), (10002, 1999
 # Windows keeps its dynamic range for itself; Hyper-V and WSL's mirrored networking reserve blocks in it at boot.
 WINDOWS_DYNAMIC_PORTS = (49152, 65535)
 WHERE = {"head": "head", "node": "every node", "monitoring": "monitoring host", "cache": "the LAN image cache's host",
+         "build": "the build host of a derived image (the LAN cache's host, else the head's), in a lab",
          "head-local": "head's host, loopback or the cluster's bridge network only"}
 
 VARIABLES = tuple(port.variable for port in PORTS)

@@ -23,6 +23,8 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils import derived_image
+
 try:
     from ansible.module_utils.common.text.formatters import human_to_bytes
     from ansible.module_utils.common.validation import (check_type_bool, check_type_dict, check_type_float,
@@ -56,6 +58,10 @@ KINDS = {
     "windows_path": (lambda v: re.fullmatch(r"(?:[A-Za-z]:\\|%[A-Za-z_]+%\\?)[^\0<>\"|?*]*", v),
                      r"an absolute Windows path such as C:\WSL\ray or %USERPROFILE%\wsl"),
     "sha256": (lambda v: re.fullmatch(r"[0-9a-fA-F]{64}", v), "64 hexadecimal digits (a SHA-256)"),
+    "requirement": (lambda v: derived_image.REQUIREMENT.fullmatch(v.strip()),
+                    "a pip requirement such as pandas==2.2.3 or scikit-learn>=1.5 (no options, URLs or paths: put those "
+                    "in ray_image_requirements_file)"),
+    "python_module": (lambda v: derived_image.MODULE.fullmatch(v), "a Python module such as numpy or mypackage.io"),
 }
 TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a string",
               "path": "a path", "list": "a list", "dict": "a mapping", "raw": "a value"}

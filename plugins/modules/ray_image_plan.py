@@ -18,6 +18,10 @@ options:
     description: The RV(ray_docker.cluster.docker_pull_images#module:results) of the pull, to judge instead of planning.
     type: list
     elements: dict
+  down:
+    description: Plan `down` instead (the LAN registry's container to remove; images and its data stay).
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -65,6 +69,42 @@ to_pull:
   type: list
   elements: dict
   returned: success
+to_build:
+  description: On the derived image's build host, that image when it is missing (built, never pulled).
+  type: list
+  elements: dict
+  returned: unless O(pulled) is given
+to_pull_built:
+  description: On the other hosts, the derived image when it is missing, pulled from the LAN registry once built.
+  type: list
+  elements: dict
+  returned: unless O(pulled) is given
+customized:
+  description: Whether the nodes run an image derived from the pinned one (ray_image_pip_packages, ...).
+  type: bool
+  returned: unless O(pulled) is given
+image:
+  description: The image every node runs.
+  type: str
+  returned: unless O(pulled) is given
+build_host:
+  description: The host that builds the derived image ('' without one).
+  type: str
+  returned: unless O(pulled) is given
+push:
+  description: On the build host, whether to push the derived image into the LAN registry (built now, or another host
+    lacks it).
+  type: bool
+  returned: unless O(pulled) is given
+down:
+  description: With O(down), the role's containers on the host to remove (the LAN registry of a derived image).
+  type: dict
+  returned: O(down) is true
+registry:
+  description: On the build host of a lab, the LAN registry's container (container, image, port, address, volume, labels,
+    log_options) and whether to start it (start); else empty.
+  type: dict
+  returned: unless O(pulled) is given
 unavailable:
   description: Optional parts left out (O(pulled) given).
   type: list

@@ -9,7 +9,8 @@ import os
 from dataclasses import dataclass, field
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import topology
-from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
+from ansible_collections.ray_docker.cluster.plugins.module_utils.derived_image import INPUT_VARIABLES
+from ansible_collections.ray_docker.cluster.plugins.plugin_utils import derived, role_settings
 
 CONFIG_HOME = os.path.join("~", ".config", "ray-docker")
 HOST_CONFIG_HOME = "/etc/ray-docker"
@@ -27,6 +28,21 @@ class ClusterContext:
     monitoring_host: str
     nodes: list
     unreachable: list = field(default_factory=list)
+    # The image the nodes ran before, when a rollback plans for it (ray_cluster_plan's `previous`).
+    image_override: str = ""
+    _derived: dict = field(default=None, repr=False)
+
+    @property
+    def derived(self):
+        """The nodes' image and, with ray_image_* packages, how it is built (plugin_utils/derived.py), once."""
+        if self._derived is None:
+            self._derived = derived.plan(self)
+        return self._derived
+
+    @property
+    def image(self):
+        """The image every node runs: the pinned Ray image, or the one derived from it with the user's packages."""
+        return self.image_override or self.derived["image"]
 
     @property
     def cluster_name(self):
@@ -132,7 +148,10 @@ def build(action, task_vars, roles=("ray",), names=()):
     wanted = {"ray_cluster_name", "ray_monitoring_enabled", "ray_monitoring_grafana_enabled", "ray_monitoring_host",
               "ray_network_mode", "ray_dashboard_port", "ray_auth_token_file", "ray_auth_host_token_file",
               "ray_dashboard_url", "ray_gcs_redis_password_file", "ray_cluster_data_dir", "ray_cluster_spill_dir",
-              "ray_container_log_max_size", "ray_container_log_max_files"}
+              "ray_container_log_max_size", "ray_container_log_max_files", "ray_image_repository", "ray_image_tag",
+              "ray_image_pip_index_url", "ray_image_pip_extra_index_urls", "ray_image_build_ca_file",
+              "ray_image_registry_port", "registry_cache_enabled", "registry_cache_min_hosts", "registry_cache_host",
+              *INPUT_VARIABLES}
     for role in roles:
         wanted |= set(catalog.roles[role].specs)
     wanted |= set(names)

@@ -64,7 +64,7 @@ def volumes(ctx):
 def query(ctx):
     """The module's options for everything the roles will compare on this host."""
     settings = ctx.settings
-    wanted = image_plan.wanted(settings, ctx.host, ctx.head_host, ctx.monitoring_host)
+    wanted = image_plan.wanted(settings, ctx.host, ctx.head_host, ctx.monitoring_host, ctx.derived)
     files = cluster_files(ctx)
     if monitoring_here(ctx):
         grafana = bool(settings.get("ray_monitoring_grafana_enabled"))

@@ -21,7 +21,7 @@ import yaml
 
 from tests import lab
 
-from .conftest import ROOT, run_runner
+from .conftest import ROOT, last_run_events, module_runs, run_runner
 from .test_jobs import WHERE
 from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
 
@@ -289,6 +289,38 @@ def test_logs_brings_every_nodes_ray_logs_and_containers_logs_without_a_secret(f
     assert len(token) == 64 and len(password) >= 32
     assert token not in text and password not in text, "no secret in the archive"
     assert b"<redacted>" in text, "the GCS store's password was in Ray's own logs (its command lines) and was replaced"
+
+
+def test_packages_are_built_once_on_the_cache_host_and_pulled_by_the_others_from_the_lan(fresh_hosts, deployed):
+    """README "Your packages on every node", in a lab: one build on the LAN cache's host (the head's), one push into
+    the LAN registry there, every other host pulling it from that registry, the import proven on every node."""
+    packages = json.dumps({"ray_image_pip_packages": ["tomli-w==1.0.0"],
+                           "ray_image_build_ca_file": "/etc/ssl/certs/ca-certificates.crt"})
+    try:
+        result = run_runner("site", "-i", str(fresh_hosts), "-e", packages, timeout=1800)
+        assert result.rc == 0 and result.summary["check"]["passed"], result.stderr[-5000:]
+        head_ip = address(fresh_hosts, HEAD)
+        image = result.summary["upgrade"]["image"]
+        assert image.startswith(f"{head_ip}:5051/ray-docker/ray:2.60.0-py311-cpu-"), image
+        assert all(node["imports"] == {"tomli_w": ""} for node in result.summary["check"]["nodes"])
+        events = last_run_events()
+        assert module_runs(events, "ray_docker.cluster.ray_image_build") == {HEAD: 1}, "one build, on one host"
+        registry_log = lab.host_exec(HEAD, "sh", "-c", "docker logs ray-registry 2>&1").stdout
+        pushes = [line for line in registry_log.splitlines() if "PUT /v2/ray-docker/ray/manifests/" in line]
+        assert len(pushes) == 1, "one push"
+        for host in ("raylab-host-1", "raylab-host-2"):
+            pulls = [line for line in registry_log.splitlines()
+                     if "GET /v2/ray-docker/ray/manifests/" in line and address(fresh_hosts, host) in line]
+            assert pulls, f"{host} pulled the image from the LAN registry"
+            running = json.loads(lab.host_exec(host, "docker", "inspect", "ray-worker-1").stdout)[0]["Config"]["Image"]
+            assert running == image, host
+        config = json.loads(lab.host_exec("raylab-host-1", "cat", "/etc/docker/daemon.json").stdout)
+        assert f"{head_ip}:5051" in config["insecure-registries"]
+        print(f"3 lab hosts, a package from the index: built and shared in {result.summary['elapsed_seconds']} s, "
+              f"nodes down {result.summary['upgrade']['downtime_seconds']} s")
+    finally:
+        back = run_runner("site", "-i", str(fresh_hosts))
+        assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
 
 
 def prometheus_targets(inventory, host=HEAD):

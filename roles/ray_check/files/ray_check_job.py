@@ -1,14 +1,18 @@
 """Ray job that proves every alive node works; submitted through the Jobs API by ray_job_check.
 
 For each target node (its argument: base64 JSON {node id: name}, each name's current registration as
-the control node sees it; without one, every alive node): a task pinned to it (NodeAffinitySchedulingStrategy, soft=False), then an
+the control node sees it; without one, every alive node): a task pinned to it (NodeAffinitySchedulingStrategy, soft=False)
+that also imports the modules asked for (a second argument, base64 JSON {imports, record}: the user's modules and the
+derived image's record of its packages' modules, read on the node), then an
 actor placed on it and called, and an object the actor creates there and the next node's actor
 reads (a ring, so every node sends and receives). Prints one line `RAY_CHECK_RESULT <json>` for the module to parse.
 """
 
 import base64
 import hashlib
+import importlib
 import json
+import os
 import platform
 import socket
 import sys
@@ -35,9 +39,28 @@ def where():
     }
 
 
+def imports(asked):
+    """{record: the image's record of what it installed or None, modules: {module: '' or why it failed}}."""
+    record = None
+    if asked.get("record") and os.path.exists(asked["record"]):
+        with open(asked["record"], encoding="utf-8") as handle:
+            record = json.load(handle)
+    wanted = list(asked.get("imports") or [])
+    for found in ((record or {}).get("modules") or {}).values():
+        wanted += [module for module in found if module not in wanted]
+    results = {}
+    for module in wanted:
+        try:
+            importlib.import_module(module)
+            results[module] = ""
+        except BaseException as exc:  # an import may raise anything, even SystemExit
+            results[module] = f"{type(exc).__name__}: {exc}"[:300]
+    return {"record": record, "modules": results}
+
+
 @ray.remote(num_cpus=0)
-def probe():
-    return where()
+def probe(asked):
+    return dict(where(), imports=imports(asked))
 
 
 @ray.remote(num_cpus=0)
@@ -61,6 +84,7 @@ def main():
     ray.init(address="auto", logging_level="WARNING")
     alive = {node["NodeID"]: node.get("NodeName") or node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]}
     targets = json.loads(base64.b64decode(sys.argv[1])) if len(sys.argv) > 1 else alive
+    asked = json.loads(base64.b64decode(sys.argv[2])) if len(sys.argv) > 2 else {}
     # "gone": registrations whose process is gone although the GCS still lists them (it notices within
     # tens of seconds; the scheduler at once). The control node waits for their next registration.
     report = {"nodes": [], "transfers": [], "errors": [], "gone": []}
@@ -69,7 +93,7 @@ def main():
             report["gone"].append(node_id)
     names = {node_id: name for node_id, name in targets.items() if node_id in alive}
 
-    probes = {node_id: probe.options(**on_node(node_id)).remote() for node_id in names}
+    probes = {node_id: probe.options(**on_node(node_id)).remote(asked) for node_id in names}
     entries = {}
     for node_id, name in names.items():
         entry = {"node_id": node_id, "node_name": name}

@@ -7,10 +7,10 @@ list its recipe in all_recipes()."""
 from __future__ import annotations
 
 from ..images import Recipe
-from . import prometheus_image, ray_image, redis_image
+from . import prometheus_image, ray_image, redis_image, registry_image
 
 
 def all_recipes() -> list[Recipe]:
     """Every image the mirror must serve, as the roles pin them now, and one older Ray for the upgrade tests."""
     return [ray_image.recipe(), ray_image.recipe(ray_image.OLDER_RAY_VERSION), redis_image.recipe(),
-            prometheus_image.recipe()]
+            prometheus_image.recipe(), registry_image.recipe()]

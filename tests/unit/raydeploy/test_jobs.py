@@ -161,3 +161,23 @@ def test_only_an_unknown_job_is_unknown():
     with pytest.raises(jobs.JobError) as listing:  # without a job id nothing is an unknown job
         jobs.asking(ask(RuntimeError("status code 404")), "u", "/t")
     assert not isinstance(listing.value, jobs.UnknownJob)
+
+
+def test_pip_and_runtime_env_json_go_into_the_jobs_runtime_env(tmp_path):
+    args = cli.parse_job_args(["submit", "--working-dir", str(tmp_path), "--pip", "six", "--pip", "tomli-w==1.0.0",
+                               "--runtime-env-json", '{"env_vars": {"A": "1"}, "pip": ["rich"], "excludes": ["data/"]}',
+                               "--", "python", "x.py"])
+    env = jobs.job_runtime_env(args, ["*.ckpt"])
+    assert env == {"env_vars": {"A": "1"}, "pip": ["rich", "six", "tomli-w==1.0.0"], "working_dir": str(tmp_path),
+                   "excludes": ["data/", "*.ckpt"]}
+    packages = cli.parse_job_args(["submit", "--pip", "six", "--runtime-env-json", '{"pip": {"packages": ["rich"], '
+                                   '"pip_check": false}}', "--", "true"])
+    assert jobs.job_runtime_env(packages, [])["pip"] == {"packages": ["rich", "six"], "pip_check": False}
+    plain = cli.parse_job_args(["submit", "--", "true"])
+    assert set(jobs.job_runtime_env(plain, [])) == {"working_dir", "excludes"}
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_a_runtime_env_that_is_no_json_object_is_refused(text):
+    with pytest.raises(cli.UserError, match="--runtime-env-json"):
+        cli.parse_job_args(["submit", "--runtime-env-json", text, "--", "true"])

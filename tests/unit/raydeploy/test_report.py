@@ -125,3 +125,14 @@ def test_status_shows_each_hosts_data_root_use_and_free_space():
 def test_status_without_disk_facts_has_no_disk_table():
     cluster = {"hosts": {"lab1": {"cpus": 4, "mem_total": 2**30}}}
     assert "DATA ROOT" not in report.format_status(cluster)
+
+
+def test_the_recap_says_which_modules_every_node_imported():
+    stream = io.StringIO()
+    check = {"passed": True, "nodes_alive": 2, "nodes_expected": 2,
+             "nodes": [{"imports": {"six": "", "tomli_w": ""}}, {"imports": {"six": "", "tomli_w": ""}}]}
+    report.print_recap({"status": "ok", "hosts": {}, "failures": [], "elapsed_seconds": 1, "check": check}, stream)
+    assert "Every node imports six, tomli_w" in stream.getvalue()
+    stream = io.StringIO()
+    report.print_recap({"status": "ok", "hosts": {}, "failures": [], "elapsed_seconds": 1, "check": dict(check, nodes=[{}])}, stream)
+    assert "imports" not in stream.getvalue()

@@ -194,3 +194,16 @@ def test_a_host_that_cannot_be_read_fails_with_the_modules_message():
 def test_a_refused_mirror_fails_naming_the_host_before_anything_is_read():
     with pytest.raises(AnsibleActionFail, match="Settings refused for host head: docker_registry_mirrors"):
         plan(variables={"docker_registry_mirrors": ["ftp://mirror.example"]})
+
+
+def test_a_lab_with_a_derived_image_trusts_its_lan_registry_beside_the_files_own_insecure_registries():
+    variables = {"ray_image_pip_packages": ["six"], "registry_cache_enabled": False}
+    lab = Lab(heads=["head"], workers=["w1"], variables=variables,
+              engines={"w1": engine(daemon_json=daemon_json({"insecure-registries": ["old.lan:5000"], "debug": True}))})
+    result = plan(lab=lab, host="w1")
+    assert result["desired"]["insecure-registries"] == ["old.lan:5000", "10.0.0.11:5051"], "the head's host builds"
+    assert result["desired"]["debug"] is True and result["apply"] == "reload", "a reload, no restart"
+    given = Lab(heads=["head"], workers=["w1"], variables=dict(variables, docker_insecure_registries=["mine.lan:5000"]))
+    assert plan(lab=given, host="w1")["desired"]["insecure-registries"] == ["mine.lan:5000", "10.0.0.11:5051"]
+    alone = Lab(variables=variables)
+    assert "insecure-registries" not in plan(lab=alone)["desired"], "one host pulls nothing from a registry of its own"

@@ -143,3 +143,45 @@ def test_no_new_id_leaves_the_snapshot_alone():
     result, _ = run("ray_image_plan", Lab(engines={"head": None}).task_vars("head"),
                     {"pulled": [{"name": RAY_IMAGE, "ok": True, "id": "sha256:x"}]})
     assert "ansible_facts" not in result, "no snapshot to update"
+
+
+def test_with_packages_the_build_host_builds_runs_the_lan_registry_and_pushes_and_the_others_pull_after():
+    lab = Lab(heads=["head"], workers=["w1"], variables={"ray_image_pip_packages": ["six"], "ray_monitoring_enabled": False,
+                                                         "ray_gcs_fault_tolerance": False},
+              engines={"head": engine(images=[RAY_IMAGE]), "w1": engine(images=[RAY_IMAGE])})
+    head = plan(lab, "head")
+    derived = head["image"]
+    assert derived.startswith("10.0.0.11:5051/ray-docker/ray:2.60.0-py311-cpu-") and head["customized"] is True
+    assert names(head["to_build"]) == [derived] and names(head["to_pull"]) == ["registry:2.8.2"]
+    assert head["registry"]["start"] is True and head["registry"]["port"] == 5051 and head["push"] is True
+    assert head["registry"]["labels"] == {"ray-docker.cluster": "ray", "ray-docker.role": "registry"}
+    assert head["has_work"] is True and head["build_host"] == "head"
+    worker = plan(lab, "w1")
+    assert worker["image"] == derived and names(worker["to_pull_built"]) == [derived]
+    assert worker["to_pull"] == [] and worker["to_build"] == [] and worker["registry"] == {} and worker["push"] is False
+    # built and shared: nothing to do anywhere on a re-run
+    running = {"ray-registry": {"State": "running", "Labels": {}}}
+    done = Lab(heads=["head"], workers=["w1"], variables=lab.variables,
+               engines={"head": engine(images=[RAY_IMAGE, derived, "registry:2.8.2"], containers=running),
+                        "w1": engine(images=[derived])})
+    assert plan(done, "head")["has_work"] is False and plan(done, "w1")["has_work"] is False
+    # a host that lost it: the build host pushes again (without building)
+    lost = Lab(heads=["head"], workers=["w1"], variables=lab.variables,
+               engines={"head": engine(images=[RAY_IMAGE, derived, "registry:2.8.2"], containers=running),
+                        "w1": engine(images=[])})
+    again = plan(lost, "head")
+    assert again["to_build"] == [] and again["push"] is True and again["registry"]["start"] is False
+
+
+def test_with_packages_on_one_host_the_image_stays_local_without_a_registry():
+    lab = Lab(variables={"ray_image_apt_packages": ["libgl1"], "ray_monitoring_enabled": False,
+                         "ray_gcs_fault_tolerance": False}, engines={"head": engine(images=[RAY_IMAGE])})
+    result = plan(lab)
+    assert result["image"].startswith("ray-docker/ray:2.60.0-py311-cpu-")
+    assert names(result["to_build"]) == [result["image"]] and result["registry"] == {} and result["push"] is False
+
+
+def test_down_removes_the_lan_registry_when_it_is_there():
+    there = Lab(engines={"head": engine(containers={"ray-registry": {"State": "running", "Labels": {}}})})
+    assert plan(there, args={"down": True})["down"] == {"containers": ["ray-registry"]}
+    assert plan(Lab(), args={"down": True})["down"] == {"containers": []}

@@ -45,8 +45,27 @@ def test_every_argument_defaults_from_the_settings(run_check, home):
     assert calls == [{"dashboard_url": "http://10.0.0.11:8265", "token_file": f"{home}/.config/ray-docker/ray/auth_token",
                       "expected_nodes": ["ray-head@head", "ray-worker-1@w1"], "expected_ray_version": "2.60.0",
                       "job_script": SCRIPT, "timeout": 300, "node_wait": 60, "reuse_verdict": False,
-                      "verdict_file": f"{home}/.config/ray-docker/ray/check_verdict.json", "given_up": []}]
+                      "verdict_file": f"{home}/.config/ray-docker/ray/check_verdict.json", "given_up": [],
+                      "asked": None}]
     assert result == {"changed": False, "check": {"passed": True, "reasons": [], "nodes_alive": 2}}
+
+
+def test_with_packages_every_node_imports_them_and_must_run_that_very_image(run_check, tmp_path):
+    calls, _ = run_check
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("tomli-w==1.0.0\n")
+    lab = Lab(variables={"ray_image_pip_packages": ["six"], "ray_image_requirements_file": str(requirements),
+                         "ray_check_imports": ["json.decoder"]})
+    run("ray_job_check", lab.task_vars("head"), {"job_script": SCRIPT})
+    asked = calls[0]["asked"]
+    assert asked["imports"] == ["json.decoder"] and asked["record"] == "/home/ray/.ray-docker/image.json"
+    assert len(asked["inputs"]) == 64, "the derived image's inputs digest: a node of another image fails"
+    requirements.write_text("tomli-w==1.0.1\n")
+    run("ray_job_check", lab.task_vars("head"), {"job_script": SCRIPT})
+    assert calls[1]["asked"]["inputs"] != asked["inputs"], "a changed requirements file is another image"
+    plain = Lab(variables={"ray_check_imports": ["numpy"]})
+    run("ray_job_check", plain.task_vars("head"), {"job_script": SCRIPT})
+    assert calls[2]["asked"] == {"imports": ["numpy"], "record": "", "inputs": ""}
 
 
 def test_the_settings_and_the_arguments_win_in_that_order(run_check, tmp_path):

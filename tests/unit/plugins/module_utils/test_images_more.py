@@ -11,7 +11,7 @@ REDIS = {"name": "redis:7.0.15", "role": "redis", "archive": "", "archive_variab
 def test_an_archive_whose_image_is_present_is_not_loaded_again():
     present = {RAY["name"]: {"Id": "sha256:1"}, REDIS["name"]: {"Id": "sha256:2"}}
     plan = images.plan([RAY, REDIS], present)
-    assert plan == {"missing": [], "to_load": [], "to_pull": []}
+    assert plan == {"missing": [], "to_load": [], "to_pull": [], "to_build": [], "to_pull_built": []}
 
 
 def test_an_archive_is_loaded_while_its_image_is_missing_and_never_pulled():
