@@ -196,6 +196,9 @@ def upgrade_lines(upgrade):
         lines.append(f"UPGRADE waited for job {job} to end before stopping anything")
     for job in upgrade.get("jobs_stopped") or []:
         lines.append(f"UPGRADE stopped job {job} (ray_cluster_upgrade_stop_jobs)")
+    if upgrade.get("old_cluster_down"):
+        lines.append(f"UPGRADE the old cluster's head did not answer ({upgrade['old_cluster_down']}): nothing ran on it "
+                     "to wait for or drain")
     for actor in upgrade.get("actors_lost") or []:
         lines.append(f"UPGRADE lost detached actor {actor}: it lived on the old nodes (the old GCS store keeps its record)")
     return lines

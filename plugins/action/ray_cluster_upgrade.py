@@ -56,12 +56,16 @@ class ActionModule(PlanAction):
                                     "nothing was stopped, the cluster still runs "
                                     f"{', '.join(plan['from']) or 'its old image'}. Fix that host, then run again.")
         client = DashboardClient(ctx.dashboard_url, self._token(ctx))
-        jobs = self._settle_jobs(client, settings)
-        try:
-            actors = upgrade.detached_actors(client.list_state("actors", [("state", "ALIVE")]))
-            rows = client.list_nodes()
-        except DashboardError as exc:
-            raise AnsibleActionFail(f"cannot ask the old cluster what runs on it ({exc}); nothing was stopped")
+        down = self._old_cluster_down(client)
+        if down:  # its head is gone (crashed, or never came): nothing runs on it to wait for or to drain
+            jobs, actors, rows = {"waited": [], "stopped": []}, [], []
+        else:
+            jobs = self._settle_jobs(client, settings)
+            try:
+                actors = upgrade.detached_actors(client.list_state("actors", [("state", "ALIVE")]))
+                rows = client.list_nodes()
+            except DashboardError as exc:
+                raise AnsibleActionFail(f"cannot ask the old cluster what runs on it ({exc}); nothing was stopped")
         names_of = {row["node_name"] for rows in by_host.values() for row in rows if row["node_name"]}
         alive = upgrade.node_ids(rows, names_of)
         reason = f"ray-docker: {', '.join(plan['old_images'])} replaced by {image}"
@@ -77,8 +81,20 @@ class ActionModule(PlanAction):
                             "heads": [row["container"] for row in rows if row["role"] == names.HEAD]}
         previous = sorted({row["image"] for rows in by_host.values() for row in rows})
         return dict(plan, jobs_waited_for=jobs["waited"], jobs_stopped=jobs["stopped"], actors_lost=actors,
-                    drain=drain, remove=remove, started=time.time(),
+                    drain=drain, remove=remove, started=time.time(), old_cluster_down=down,
                     previous={"image": previous[0] if previous else "", "ray_version": (plan["from"] or [""])[0]})
+
+    @staticmethod
+    def _old_cluster_down(client):
+        """'' when the old cluster's head answers; else why not, when nothing answers at all (a head that answers
+        with an error, a rejected token for one, is something to ask about: the run stops)."""
+        try:
+            client.list_jobs()
+        except DashboardError as exc:
+            if exc.status is not None:
+                raise AnsibleActionFail(f"cannot ask the old cluster what runs on it ({exc}); nothing was stopped")
+            return str(exc)
+        return ""
 
     def _token(self, ctx):
         try:

@@ -94,6 +94,10 @@ actors_lost:
   type: list
   elements: str
   returned: O(stage=prepare)
+old_cluster_down:
+  description: Why the old cluster's head did not answer ('' when it did); then nothing was waited for or drained.
+  type: str
+  returned: O(stage=prepare)
 drain:
   description: Per host, the old workers to drain (container, node_name, argv of `ray drain-node`).
   type: dict

@@ -127,9 +127,13 @@ def test_nodes_not_alive(healthy_cluster, mirror_vars):
 
 
 def test_the_control_nodes_ray_differs(healthy_cluster):
-    result = run_runner("check", "-e", json.dumps({"ray_version": "2.59.0", "ray_image_tag": "2.59.0-py311-cpu"}))
+    """Within a major version the control node drives any cluster from 2.52 over HTTP (the upgrade tests run the
+    older real Ray); another major, or a cluster without token authentication, is refused with the fix."""
+    result = run_runner("check", "-e", json.dumps({"ray_version": "3.0.0", "ray_image_tag": "3.0.0-py311-cpu"}))
     assert result.rc == 1
-    assert "has Ray 2.60.0, the cluster runs 2.59.0" in result.stderr
+    assert "has Ray 2.60.0, the cluster runs Ray 3.0.0: another major version; install ray[default]==3.0.0" in result.stderr
+    old = run_runner("check", "-e", json.dumps({"ray_version": "2.51.0", "ray_image_tag": "2.51.0-py311-cpu"}))
+    assert old.rc == 1 and "the cluster runs Ray 2.51.0; token authentication" in old.stderr
 
 
 def test_a_rejected_token(healthy_cluster):

@@ -328,7 +328,11 @@ def test_a_windows_pcs_distribution_joins_through_its_own_ssh_port(hosts, tmp_pa
     assert f"NOTE {DISTRO}: /etc/wsl.conf changed (boot.systemd)" in result.stderr
     # The distribution's sshd comes back only 20 s from now (as after WSL restarted it): the role's own wait must
     # cover that, not this test.
-    sh(DISTRO, "pkill -x sshd; setsid sh -c 'sleep 20; /usr/sbin/sshd' >/dev/null 2>&1 < /dev/null &")
+    # (sshd is the lab host's PID 1: it is made to drop port 2222 and take it back, never killed)
+    sh(DISTRO, "mv /etc/ssh/sshd_config.d/ray-docker.conf /root/ray-docker.conf.held && pkill -HUP -o -x sshd; "
+               "for i in $(seq 50); do ss -ltn | grep -q ':2222 ' || break; sleep 0.1; done; "
+               "setsid sh -c 'sleep 20; mv /root/ray-docker.conf.held /etc/ssh/sshd_config.d/ray-docker.conf; "
+               "pkill -HUP -o -x sshd' >/dev/null 2>&1 < /dev/null &")
     assert sh(DISTRO, "ss -ltn | grep -q ':2222 '", check=False).returncode != 0
     through_2222 = {DISTRO: {**distro_vars, "ansible_port": 2222}}
     inventory = inventory_file(tmp_path, hosts, "raylab-host-1", [DISTRO], host_vars=through_2222, name="lab.yml")
