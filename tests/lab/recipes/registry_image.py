@@ -37,5 +37,5 @@ def recipe() -> Recipe:
         suite=DEBIAN_SUITE,  # Debian 12 ships docker-registry 2.8.2
         dockerfile=DOCKERFILE,
         check="/bin/registry --version && test -s /etc/docker/registry/config.yml && echo config-ok",
-        expected=(f"v{tag}", "config-ok"),
+        expected=(f"distribution {tag}", "config-ok"),
     )
