@@ -38,7 +38,8 @@ class ActionModule(PlanAction):
                       present={name: (value or {}).get("Id") for name, value in (engine.get("images") or {}).items()},
                       **plan, **self.derived(ctx, engine, plan, task_vars))
         result["has_work"] = bool(plan["to_load"] or plan["to_pull"] or plan["to_build"] or plan["to_pull_built"]
-                                  or result["push"] or result["registry"].get("start") or not answers)
+                                  or result["push"] or result["registry"].get("start") or result["registry_remove"]
+                                  or not answers)
         return self.keep(result, fresh)
 
     @staticmethod
@@ -46,12 +47,14 @@ class ActionModule(PlanAction):
         """The derived image's part on this host: on its build host the LAN registry to start (a lab), whether to
         build, whether to push (built now, or another host lacks it); elsewhere only the pull (images.plan)."""
         derived = ctx.derived
+        name = names.registry_container(ctx.cluster_name)
         found = {"image": derived["image"], "customized": derived["customized"], "registry": {}, "push": False,
-                 "build_host": derived.get("build_host", "")}
-        if not derived["customized"] or ctx.host != derived["build_host"]:
+                 "build_host": derived.get("build_host", ""), "registry_remove": []}
+        if not derived["customized"] or ctx.host != derived["build_host"] or not derived["shared"]:
+            # a LAN registry left from a lab that had packages, or whose build host moved: no longer needed here
+            found["registry_remove"] = [name] if name in (engine.get("containers") or {}) else []
             return found
         if derived["shared"]:
-            name = names.registry_container(ctx.cluster_name)
             row = (engine.get("containers") or {}).get(name) or {}
             found["registry"] = {"container": name, "image": ctx.settings["ray_image_registry_image"],
                                  "port": ctx.settings["ray_image_registry_port"], "address": derived["registry"],

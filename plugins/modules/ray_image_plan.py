@@ -96,6 +96,12 @@ push:
     lacks it).
   type: bool
   returned: unless O(pulled) is given
+registry_remove:
+  description: The LAN registry's container when it is on this host but no longer needed here (no packages, one host,
+    or the build host moved), to remove; its volume stays.
+  type: list
+  elements: str
+  returned: unless O(pulled) is given
 down:
   description: With O(down), the role's containers on the host to remove (the LAN registry of a derived image).
   type: dict

@@ -535,8 +535,8 @@ def three_hosts(fresh_hosts, deployed):
     return inventory
 
 
-def check_passes(inventory, nodes=3):
-    result = run_runner("check", "-i", str(inventory))
+def check_passes(inventory, nodes=3, *extra):
+    result = run_runner("check", "-i", str(inventory), *extra)
     assert result.rc == 0, result.stderr[-3000:]
     assert result.summary["check"]["passed"] and result.summary["check"]["nodes_alive"] == nodes
     return result.summary["check"]
@@ -676,8 +676,9 @@ def submit(inventory, tmp_path, *command, version=None):
     return json.loads(sent.stdout)["job_id"]
 
 
-def node_versions(inventory):
-    check = check_passes(inventory)
+def node_versions(inventory, version):
+    """{node: Ray version} as the check job sees it on the cluster expected to run `version`."""
+    check = check_passes(inventory, 3, "-e", f"ray_version={version}")
     return {node["node_name"]: node["ray_version"] for node in check["nodes"]}
 
 
@@ -724,7 +725,7 @@ def test_a_new_version_stops_a_running_job_when_asked_and_every_node_runs_it(thr
     assert upgrade["from"] == [NEWER] and upgrade["to"] == OLDER and upgrade["jobs_stopped"] == [long_job]
     assert f"UPGRADE stopped job {long_job}" in result.stderr
     assert isinstance(upgrade["downtime_seconds"], (int, float)) and upgrade["downtime_seconds"] > 0
-    assert set(node_versions(three_hosts).values()) == {OLDER}
+    assert set(node_versions(three_hosts, OLDER).values()) == {OLDER}
     print(f"lab: {NEWER} -> {OLDER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
 
 
@@ -747,7 +748,7 @@ def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_
     assert "SUCCEEDED" in watch.seen, f"the job ended on the old cluster before the swap: {watch.seen}"
     assert set(upgrade["steps"]) == {"stopped", "started", "alive", "proven"} and upgrade["downtime_seconds"] > 0
     assert "UPGRADE Ray 2.59.0 -> 2.60.0" in result.stderr and "lost detached actor e2e/e2e-counter" in result.stderr
-    assert set(node_versions(three_hosts).values()) == {NEWER}
+    assert set(node_versions(three_hosts, NEWER).values()) == {NEWER}
     print(f"lab: {OLDER} -> {NEWER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
 
 
@@ -807,7 +808,7 @@ def test_a_new_image_that_cannot_start_is_rolled_back_and_the_old_one_proven(thr
     for host in hosts_of(three_hosts):
         images = lab.host_exec(host, "docker", "ps", "--filter", "label=ray-docker.node", "--format", "{{.Image}}").stdout.split()
         assert images and set(images) == {f"rayproject/ray:{NEWER}-py311-cpu"}, (host, images)
-    assert set(node_versions(three_hosts).values()) == {NEWER}
+    assert set(node_versions(three_hosts, NEWER).values()) == {NEWER}
 
 
 PINNED_TASK = """
@@ -816,10 +817,11 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 ray.init()
 node = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n.get("NodeName") == "ray-worker-1@raylab-host-2"][0]
 @ray.remote(num_cpus=1, max_retries=3)
-def work():
-    time.sleep(20)
-    return ray.get_runtime_context().get_node_id()
-ran_on = ray.get(work.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)).remote())
+def work(target):
+    here = ray.get_runtime_context().get_node_id()
+    time.sleep(300 if here == target else 1)  # only the drain ends it early: retried elsewhere, it is quick
+    return here
+ran_on = ray.get(work.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)).remote(node))
 print("RAN_ON", ran_on, "DRAINED", node)
 """
 

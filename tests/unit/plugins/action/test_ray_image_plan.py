@@ -185,3 +185,16 @@ def test_down_removes_the_lan_registry_when_it_is_there():
     there = Lab(engines={"head": engine(containers={"ray-registry": {"State": "running", "Labels": {}}})})
     assert plan(there, args={"down": True})["down"] == {"containers": ["ray-registry"]}
     assert plan(Lab(), args={"down": True})["down"] == {"containers": []}
+
+
+def test_a_lan_registry_no_longer_needed_is_removed():
+    running = {"ray-registry": {"State": "running", "Labels": {}}}
+    alone = Lab(engines={"head": engine(images=[RAY_IMAGE], containers=running)},
+                variables={"ray_monitoring_enabled": False, "ray_gcs_fault_tolerance": False})
+    result = plan(alone)
+    assert result["registry_remove"] == ["ray-registry"] and result["has_work"] is True
+    elsewhere = Lab(heads=["head"], workers=["w1"], variables={"ray_image_pip_packages": ["six"],
+                                                               "registry_cache_host": "w1"},
+                    engines={"head": engine(containers=running)})
+    assert plan(elsewhere, "head")["registry_remove"] == ["ray-registry"], "the build host moved to w1"
+    assert plan(elsewhere, "w1")["registry_remove"] == []
