@@ -155,9 +155,11 @@ def print_recap(summary, stream=sys.stderr):
         print(f"  {line}", file=stream)
     drain = summary.get("drain")
     if drain:
-        print(f"  DRAINED {drain['host']}: {drain['tasks']} tasks and {drain['actors']} actors were running there; its "
-              f"nodes left the cluster in {drain['seconds']} s and were removed (the next `site` brings them back)",
-              file=stream)
+        how = (f"{len(drain['stopped_busy'])} nodes were still busy at the deadline ({drain['seconds']} s) and were stopped: "
+               "what ran there is retried elsewhere" if drain.get("stopped_busy") else
+               f"its nodes left the cluster in {drain['seconds']} s")
+        print(f"  DRAINED {drain['host']}: {drain['tasks']} tasks and {drain['actors']} actors were running there; {how}; "
+              "their containers were removed (the next `site` brings them back)", file=stream)
     logs = summary.get("logs")
     if logs:
         print(f"  LOGS {logs['file']}: {logs['files']} files from {', '.join(logs['hosts'])} ({int(logs['bytes']) / 2**20:.1f} MiB); "

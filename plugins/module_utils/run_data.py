@@ -12,7 +12,7 @@ RUN_DATA = {
     "ray_check": "the task/actor check's verdict (ray_check)",
     "ray_upgrade": "nodes given a new image: versions, downtime, steps, jobs waited for or stopped, actors lost (ray_cluster)",
     "ray_dashboard_url": "the dashboard as the control node reaches it (ray_check)",
-    "ray_drain": "`drain`: the host, the tasks and actors running there, how long its nodes took to leave",
+    "ray_drain": "`drain`: the host, the tasks and actors running there, how long its nodes took to leave, those stopped busy at the deadline",
     "ray_logs": "`logs`: the archive written, its size, how many files, from which hosts",
     "ray_status": "the nodes, resources and URLs `status` reports (playbooks/status.yml)",
     "ray_job_target": "where `job` sends jobs: the Jobs API, the token's path, the Ray version (playbooks/job.yml)",

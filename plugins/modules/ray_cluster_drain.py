@@ -83,11 +83,11 @@ started:
   type: float
   returned: O(stage=plan)
 seconds:
-  description: How long the nodes took to leave the cluster.
+  description: How long the wait took (until the nodes left the cluster, or the deadline passed).
   type: float
   returned: O(stage=wait)
 still_alive:
-  description: Node ids still alive (only in check mode, which does not wait).
+  description: Node ids still alive when the deadline passed (busy to the end; removing their containers ends them), or in check mode, which does not wait.
   type: list
   elements: str
   returned: O(stage=wait)

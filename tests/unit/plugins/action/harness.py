@@ -246,8 +246,9 @@ class FakeDashboard:
     requiring `Authorization: Bearer <token>` like a head with token authentication. Records each request's path
     and whether it carried the right token."""
 
-    def __init__(self, token, rows=()):
+    def __init__(self, token, rows=(), tasks=(), actors=()):
         self.token, self.rows, self.requests = token, list(rows), []
+        self.state = {"tasks": list(tasks), "actors": list(actors)}  # /api/v0/tasks, /api/v0/actors (unfiltered)
         dashboard = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -259,6 +260,9 @@ class FakeDashboard:
                 elif self.path.startswith("/api/v0/nodes"):
                     self._reply(200, {"result": True, "msg": "", "data": {"result": {"total": len(dashboard.rows),
                                                                                       "result": dashboard.rows}}})
+                elif self.path.split("?")[0] in ("/api/v0/tasks", "/api/v0/actors"):
+                    rows = dashboard.state[self.path.split("?")[0].rsplit("/", 1)[1]]
+                    self._reply(200, {"result": True, "msg": "", "data": {"result": {"total": len(rows), "result": rows}}})
                 elif self.path.startswith("/api/jobs/"):
                     self._reply(200, [])
                 else:
