@@ -8,7 +8,7 @@ left out, and the run goes on and ends degraded, saying so.
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import images, names
+from ansible_collections.ray_docker.cluster.plugins.module_utils import derived_image, images, names
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import EngineMissing, PlanAction
 
@@ -37,9 +37,13 @@ class ActionModule(PlanAction):
         result.update(engine_answers=answers, images=wanted,
                       present={name: (value or {}).get("Id") for name, value in (engine.get("images") or {}).items()},
                       **plan, **self.derived(ctx, engine, plan, task_vars))
+        keep = {image["name"] for image in wanted}
+        if ctx.derived["customized"]:
+            keep.add(derived_image.user_stage_reference(ctx.derived["digest"]))
+        result["prune"] = derived_image.stale(engine.get("image_list"), keep, engine.get("containers"))
         result["has_work"] = bool(plan["to_load"] or plan["to_pull"] or plan["to_build"] or plan["to_pull_built"]
                                   or result["push"] or result["registry"].get("start") or result["registry_remove"]
-                                  or not answers)
+                                  or result["prune"] or not answers)
         return self.keep(result, fresh)
 
     @staticmethod

@@ -24,6 +24,8 @@ REQUIREMENT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-
 MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 REPOSITORY = "ray-docker/ray"
 USER_STAGE_REPOSITORY = "ray-docker/ray-user"
+# `docker images` patterns of every image the project builds: on one host, pulled from a LAN registry, a user's stage.
+REFERENCES = (REPOSITORY, f"*/{REPOSITORY}", USER_STAGE_REPOSITORY)
 # Where the image keeps what the check imports on every node (written at build time, read by the check job).
 IMAGE_RECORD = "/home/ray/.ray-docker/image.json"
 # The official image's user, who owns its Python environment.
@@ -211,3 +213,14 @@ def user_dockerfile_problem(text):
             return (f"its first FROM is {image}: it must be FROM ${{RAY_IMAGE}} (with ARG RAY_IMAGE before it), which "
                     "the build sets to the pinned Ray image")
     return "it has no FROM line"
+
+
+def stale(image_list, keep, containers):
+    """[repository:tag] of the project's built images on a host (`image_list`: repository:tag -> Id, REFERENCES)
+    that are not in `keep` (this run's) and that no container of the cluster runs (by name or id): those of earlier
+    inputs, which would otherwise pile up with every change of packages. An image the nodes run is never among them,
+    so the image an upgrade would roll back to stays until the swap has passed."""
+    rows = list((containers or {}).values())
+    used = {row.get("Image") for row in rows} | {row.get("ImageID") for row in rows}
+    return sorted(name for name, image_id in (image_list or {}).items()
+                  if name not in keep and name not in used and image_id not in used)

@@ -90,6 +90,12 @@ class EngineClient:
     def image(self, name):
         return self.get(f"/images/{urllib.parse.quote(name, safe='/:@')}/json")
 
+    def images(self, references):
+        """{repository:tag: Id} of every image whose name matches one of `references` (`docker images REFERENCE`:
+        a repository, or a pattern such as `*/repo`)."""
+        rows = self.get("/images/json", {"filters": json.dumps({"reference": list(references)})}) or []
+        return {tag: row.get("Id") for row in rows for tag in row.get("RepoTags") or [] if tag != "<none>:<none>"}
+
     def network(self, name):
         return self.get(f"/networks/{urllib.parse.quote(name, safe='')}")
 

@@ -82,10 +82,10 @@ def read_files(paths):
 
 
 def engine_state(docker_host=None, images=(), networks=(), volumes=(), container_label=None, inspect=(), logs_tail=0,
-                 full_info=False, timeout=30):
+                 full_info=False, timeout=30, image_references=()):
     """The engine's state as the roles compare it. Raises EngineError when the engine does not answer.
 
-    images: name -> {Id} or None; networks: name -> {Id, Driver, Labels} or None; volumes: name -> {Name, Labels}
+    images: name -> {Id} or None; image_list: repository:tag -> Id of every image matching `image_references`; networks: name -> {Id, Driver, Labels} or None; volumes: name -> {Name, Labels}
     or None; containers (carrying `container_label`): name -> {Id, Image, ImageID, State, Status, Labels};
     inspected: name -> {State, RestartCount, Created[, logs]} or None.
     """
@@ -96,6 +96,8 @@ def engine_state(docker_host=None, images=(), networks=(), volumes=(), container
     for name in images or []:
         image = client.image(name)
         state["images"][name] = image and {"Id": image.get("Id")}
+    if image_references:
+        state["image_list"] = client.images(image_references)
     for name in networks or []:
         network = client.network(name)
         state["networks"][name] = network and {key: network.get(key) for key in ("Id", "Driver", "Labels")}

@@ -41,6 +41,12 @@ options:
         profile when Docker Desktop's engine answers or its WSL integration is there.
     type: str
     default: auto
+  image_references:
+    description: Image names to list every tag of (V(repo) or a pattern such as V(*/repo), as C(docker images) takes
+      them), into C(ray_snapshot.image_list) (repository:tag to Id); the derived images of earlier inputs are found so.
+    type: list
+    elements: str
+    default: []
   data_dir:
     description: The nodes' data folder root (ray_cluster_data_dir), whose use and free space (and Docker's root's free
       space) go into RV(ansible_facts.ray_host.disk).
@@ -85,7 +91,7 @@ ansible_facts:
       description:
         - engine_answers, engine_error, host_info (ServerVersion, OperatingSystem, RegistryConfig.Mirrors, ...),
           daemon_json and desktop_daemon_json (path, exists, content, encoding), images (name to Id or null),
-          networks, volumes, containers (name to Id, ImageID, State, Status, Labels), files (path to exists, mode,
+          image_list (with O(image_references), each repository and tag to its Id), networks, volumes, containers (name to Id, ImageID, State, Status, Labels), files (path to exists, mode,
           uid, gid, sha256), python_requests, and on the LAN image cache's host registry_cache (query and state).
       type: dict
       returned: when O(engine) is true
@@ -299,7 +305,7 @@ def engine_snapshot(params, facts, run_command):
         snapshot["daemon_json"] = host_state.read_text(params["daemon_json"])
     try:
         state = host_state.engine_state(params["docker_host"], params["images"], params["networks"], params["volumes"],
-                                        params["container_label"])
+                                        params["container_label"], image_references=params["image_references"])
     except host_state.EngineError as exc:
         if exc.status is not None:  # the engine answered with an error: a real problem
             raise
@@ -330,6 +336,7 @@ def main():
             "daemon_json": {"type": "path"},
             "desktop_daemon_json": {"type": "str", "default": "auto"},
             "images": {"type": "list", "elements": "str", "default": []},
+            "image_references": {"type": "list", "elements": "str", "default": []},
             "networks": {"type": "list", "elements": "str", "default": []},
             "volumes": {"type": "list", "elements": "str", "default": []},
             "container_label": {"type": "str"},

@@ -102,6 +102,13 @@ registry_remove:
   type: list
   elements: str
   returned: unless O(pulled) is given
+prune:
+  description: The project's built images on this host (derived images, users' Dockerfile stages) of earlier inputs that
+    no node of the cluster runs, to remove, so that changing packages does not fill the disk; the image the nodes run
+    (an upgrade's way back) is never among them.
+  type: list
+  elements: str
+  returned: unless O(pulled) is given
 down:
   description: With O(down), the role's containers on the host to remove (the LAN registry of a derived image).
   type: dict

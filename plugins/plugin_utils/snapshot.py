@@ -10,7 +10,7 @@ A re-run that changes nothing asks each host exactly once.
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import images as image_plan
-from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, monitoring, names, registry_cache
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, derived_image, monitoring, names, registry_cache
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context
 
 MODULE = "ray_docker.cluster.ray_host_facts"
@@ -76,6 +76,7 @@ def query(ctx):
         "daemon_json": settings.get("docker_daemon_config_file"),
         "desktop_daemon_json": settings.get("docker_desktop_daemon_config_file") or "auto",
         "images": [image["name"] for image in wanted],
+        "image_references": list(derived_image.REFERENCES),
         "networks": [settings["ray_cluster_network"]] if ctx.network_mode == "bridge" else [],
         "volumes": volumes(ctx),
         "container_label": names.cluster_label(ctx.cluster_name),

@@ -26,6 +26,7 @@ def test_a_single_host_asks_for_everything_its_roles_compare(home):
     assert args == {
         "engine": True, "daemon_json": "/etc/docker/daemon.json", "desktop_daemon_json": "auto",
         "images": [RAY_IMAGE, REDIS_IMAGE, PROMETHEUS_IMAGE, GRAFANA_IMAGE],
+        "image_references": ["ray-docker/ray", "*/ray-docker/ray", "ray-docker/ray-user"],  # the built ones, to prune
         "networks": ["ray"],  # one host: the cluster's bridge network
         "volumes": ["ray-gcs-redis", "ray-prometheus-data", "ray-grafana-data"],
         "container_label": "ray-docker.cluster=ray",

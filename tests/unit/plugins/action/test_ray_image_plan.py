@@ -198,3 +198,27 @@ def test_a_lan_registry_no_longer_needed_is_removed():
                     engines={"head": engine(containers=running)})
     assert plan(elsewhere, "head")["registry_remove"] == ["ray-registry"], "the build host moved to w1"
     assert plan(elsewhere, "w1")["registry_remove"] == []
+
+
+def test_built_images_of_earlier_inputs_that_no_node_runs_are_pruned_and_the_running_one_kept():
+    variables = {"ray_image_pip_packages": ["six"], "ray_monitoring_enabled": False, "ray_gcs_fault_tolerance": False}
+    current = plan(Lab(variables=variables, engines={"head": engine(images=[RAY_IMAGE])}))["image"]
+    digest12 = current.rsplit("-", 1)[1]
+    earlier, running_one = "ray-docker/ray:2.60.0-py311-cpu-aaaaaaaaaaaa", "ray-docker/ray:2.60.0-py311-cpu-bbbbbbbbbbbb"
+    listed = {current: "sha256:c", earlier: "sha256:e", running_one: "sha256:r",
+              "ray-docker/ray-user:cccccccccccc": "sha256:u1", f"ray-docker/ray-user:{digest12}": "sha256:u2",
+              "10.0.0.11:5051/ray-docker/ray:2.60.0-py311-cpu-dddddddddddd": "sha256:d"}
+    nodes = {"ray-head": {"Image": running_one, "ImageID": "sha256:r", "State": "running", "Labels": {}}}
+    lab = Lab(variables=variables, engines={"head": engine(images=[RAY_IMAGE, current], containers=nodes,
+                                                           image_list=listed)})
+    result = plan(lab)
+    assert result["prune"] == ["10.0.0.11:5051/ray-docker/ray:2.60.0-py311-cpu-dddddddddddd",
+                               "ray-docker/ray-user:cccccccccccc", earlier], "not the wanted one, its stage, nor the nodes' one"
+    assert result["has_work"] is True and result["to_build"] == []
+    stock = plan(Lab(variables={"ray_monitoring_enabled": False, "ray_gcs_fault_tolerance": False},
+                     engines={"head": engine(images=[RAY_IMAGE], image_list={earlier: "sha256:e"})}))
+    assert stock["prune"] == [earlier], "packages dropped: every built image goes once no node runs it"
+    by_id = {"ray-head": {"Image": "sha256:e", "ImageID": "sha256:e", "State": "running", "Labels": {}}}
+    kept = plan(Lab(variables={"ray_monitoring_enabled": False, "ray_gcs_fault_tolerance": False},
+                    engines={"head": engine(images=[RAY_IMAGE], containers=by_id, image_list={earlier: "sha256:e"})}))
+    assert kept["prune"] == [] and kept["has_work"] is False, "a node that runs it by id keeps it"
