@@ -173,7 +173,9 @@ def test_a_new_ray_version_starts_a_new_gcs_store_keeps_the_old_one_and_times_th
     actors_before = store_actors()
     assert "ALIVE" in actors_before.values(), actors_before
     try:
-        other = run_runner("site", "-e", mirror_vars, "-e", f"ray_version={older}")
+        # the detached actor keeps its worker busy: its drain lasts the whole deadline, which need not be 30 s here
+        other = run_runner("site", "-e", mirror_vars, "-e", json.dumps({"ray_version": older,
+                                                                          "ray_cluster_drain_deadline": 5}))
         assert other.rc == 0, other.stderr[-3000:]
         assert other.summary["upgrade"]["from"] == ["2.60.0"] and other.summary["upgrade"]["to"] == older
         assert {node["ray_version"] for node in other.summary["check"]["nodes"]} == {older}

@@ -729,26 +729,36 @@ def test_a_new_version_stops_a_running_job_when_asked_and_every_node_runs_it(thr
     print(f"lab: {NEWER} -> {OLDER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
 
 
-def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_downtime(three_hosts, tmp_path):
+@pytest.fixture
+def three_hosts_on_older(fresh_hosts, deployed):
+    """The deployed 3-host cluster on the lab's older Ray (where the test before leaves it; else put there now)."""
+    inventory = lab.ensure_hosts(3)
+    result = run_runner("site", "-i", str(inventory), "-e", f"ray_version={OLDER}")
+    assert result.rc == 0 and result.summary["check"]["passed"], result.stderr[-3000:]
+    return inventory
+
+
+def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_downtime(three_hosts_on_older, tmp_path):
     """On {OLDER}: a job of about 30 s and a detached actor; `site` with the default (newer) version waits for the job
     (it SUCCEEDS on the old cluster), names the actor as lost, then swaps every node at once; the downtime and its
     steps are in the recap and --json; every node runs the new version; the control node's own Ray (the newer one)
     drove the old cluster through its HTTP APIs."""
-    url = f"http://{address(three_hosts, HEAD)}:8265"
-    worker = statuses(three_hosts)["ray-worker-1@raylab-host-1"]
+    url = f"http://{address(three_hosts_on_older, HEAD)}:8265"
+    worker = statuses(three_hosts_on_older)["ray-worker-1@raylab-host-1"]
     actor = submit_job(ACTOR_JOB.format(node_id=worker), url=url)
     assert actor["status"] == "SUCCEEDED", actor["logs"][-2000:]
-    thirty = submit(three_hosts, tmp_path, "python", "-c", "import time; time.sleep(30); print('done')", version=OLDER)
+    thirty = submit(three_hosts_on_older, tmp_path, "python", "-c", "import time; time.sleep(30); print('done')", version=OLDER)
     watch = JobWatch(url, thirty)
-    result = run_runner("site", "-i", str(three_hosts))
+    result = run_runner("site", "-i", str(three_hosts_on_older))
     assert result.rc == 0, result.stderr[-4000:]
     upgrade = result.summary["upgrade"]
+    assert upgrade, result.stderr[-4000:]
     assert upgrade["from"] == [OLDER] and upgrade["to"] == NEWER and upgrade["jobs_waited_for"] == [thirty]
     assert upgrade["jobs_stopped"] == [] and upgrade["actors_lost"] == ["e2e/e2e-counter (Counter)"]
     assert "SUCCEEDED" in watch.seen, f"the job ended on the old cluster before the swap: {watch.seen}"
     assert set(upgrade["steps"]) == {"stopped", "started", "alive", "proven"} and upgrade["downtime_seconds"] > 0
     assert "UPGRADE Ray 2.59.0 -> 2.60.0" in result.stderr and "lost detached actor e2e/e2e-counter" in result.stderr
-    assert set(node_versions(three_hosts, NEWER).values()) == {NEWER}
+    assert set(node_versions(three_hosts_on_older, NEWER).values()) == {NEWER}
     print(f"lab: {OLDER} -> {NEWER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
 
 
@@ -802,7 +812,7 @@ def test_a_new_image_that_cannot_start_is_rolled_back_and_the_old_one_proven(thr
     broken = broken_image()
     result = run_runner("site", "-i", str(three_hosts), "-e", json.dumps({"ray_image_tag": broken}))
     assert result.rc == 1, result.stderr[-4000:]
-    assert f"The new image rayproject/ray:{broken} (Ray {NEWER}) did not pass" in result.stderr
+    assert f"The new image rayproject/ray:{broken} (Ray {NEWER}) did not pass" in result.stderr, result.stderr[-6000:]
     assert "this Ray cannot start" in result.stderr, "the cause is named with the new node's own log"
     assert f"Rolled back to rayproject/ray:{NEWER}-py311-cpu" in result.stderr
     for host in hosts_of(three_hosts):
@@ -837,6 +847,8 @@ def test_draining_a_worker_host_retries_its_task_elsewhere_and_site_brings_it_ba
     assert drained.rc == 0, drained.stderr[-3000:]
     assert drained.summary["drain"]["host"] == "raylab-host-2" and int(drained.summary["drain"]["tasks"]) >= 1
     assert "DRAINED raylab-host-2: " in drained.stderr
+    assert len(drained.summary["drain"]["stopped_busy"]) == 1, "its node still ran the task at the deadline"
+    assert "1 nodes were still busy at the deadline" in drained.stderr
     assert ray_containers("raylab-host-2") == {}, "its nodes were removed"
     assert {host: ray_containers(host) for host in others} == others, "the rest untouched"
     ended = job(three_hosts, "logs", pinned, "--follow", cwd=tmp_path)

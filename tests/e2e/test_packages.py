@@ -36,13 +36,20 @@ def packages(mirror_vars, **values):
 
 @pytest.fixture(scope="module")
 def with_package(healthy_cluster, mirror_vars):
-    """The cluster running a derived image with tomli-w from the package index; the stock image back at the end."""
+    """The cluster running a derived image with tomli-w from the package index; the stock image back at the end. The
+    derived images an earlier run left on this engine are removed first: "built once" is judged by what appears."""
+    for reference in derived_images():
+        docker("rmi", reference)
     before = set(derived_images())
+    assert not before, before
     result = run_runner("site", *packages(mirror_vars, ray_image_pip_packages=["tomli-w==1.0.0"]), timeout=1800)
     assert result.rc == 0, result.stderr[-5000:]
     yield result, before
     back = run_runner("site", "-e", mirror_vars)
     assert back.rc == 0 and back.summary["check"]["passed"], back.stderr[-3000:]
+    pruned = run_runner("site", "-e", mirror_vars)  # the nodes run the stock image now: every built one goes
+    assert pruned.rc == 0 and derived_images() == {}, pruned.stderr[-3000:]
+    assert docker("images", "-q", "ray-docker/ray-user").stdout.strip() == "", "and a Dockerfile's stage with them"
 
 
 def test_a_package_from_the_index_is_built_into_one_image_that_every_node_runs_and_imports(with_package):
@@ -87,21 +94,29 @@ def test_a_package_that_does_not_exist_ends_the_run_naming_it_with_the_cluster_u
     assert cluster_containers() == containers and derived_images() == images
 
 
-def test_a_changed_requirements_file_builds_once_and_replaces_the_nodes(with_package, mirror_vars, tmp_path):
+def test_a_changed_requirements_file_builds_once_replaces_the_nodes_and_prunes_what_no_node_runs(with_package, mirror_vars,
+                                                                                                   tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("tomli-w==1.1.0\n")
     vars_ = packages(mirror_vars, ray_image_requirements_file=str(requirements))
-    images = set(derived_images())
+    before = set(derived_images())  # the fixture's, which the nodes run
     first = run_runner("site", *vars_, timeout=1800)
     assert first.rc == 0 and first.summary["check"]["passed"], first.stderr[-5000:]
-    made = set(derived_images()) - images
+    made = set(derived_images()) - before
     assert len(made) == 1 and set(node_images().values()) == made
+    containers = cluster_containers()
     steady = run_runner("site", *vars_)
-    assert steady.rc == 0 and steady.summary["changed"] == 0 and set(derived_images()) - images == made
+    assert steady.rc == 0 and cluster_containers() == containers, steady.stderr[-3000:]
+    assert set(derived_images()) == made, "the image no node runs any more was removed, nothing was built"
+    events = last_run_events()
+    assert module_runs(events, "ray_docker.cluster.ray_image_build") == {}
+    assert module_runs(events, "community.docker.docker_image_remove") == {"localhost": 1}
     requirements.write_text("tomli-w==1.2.0\n")
     changed = run_runner("site", *vars_, timeout=1800)
     assert changed.rc == 0 and changed.summary["check"]["passed"], changed.stderr[-5000:]
-    assert len(set(derived_images()) - images) == 2, "one more build for the changed file"
+    newer = set(derived_images()) - made
+    assert len(newer) == 1 and set(node_images().values()) == newer, "one more build for the changed file"
+    assert made <= set(derived_images()), "the image the nodes ran until now stays for this run (the way back)"
     version = docker("exec", "ray-worker-1", "python", "-c",
                      "import importlib.metadata as m; print(m.version('tomli-w'))").stdout.strip()
     assert version == "1.2.0"

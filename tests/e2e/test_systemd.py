@@ -109,11 +109,11 @@ def test_the_lan_cache_runs_under_systemd_restarts_on_a_change_and_is_purged_onl
     pid = cache_pid()
     again = run_runner("cache", "-i", inventory, *one)
     assert again.rc == 0 and again.summary["changed"] == 0 and cache_pid() == pid, again.stderr[-3000:]
-    moved = run_runner("cache", "-i", inventory, *one, "-e", "registry_cache_port=5051")
+    moved = run_runner("cache", "-i", inventory, *one, "-e", "registry_cache_port=5052")
     assert moved.rc == 0 and cache_pid() != pid, "a config change restarts it"
-    assert lab.host_exec(HOST, "python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5051/v2/')",
+    assert lab.host_exec(HOST, "python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5052/v2/')",
                          check=False).returncode == 0, "and waits until it answers there"
-    kept = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_port=5051")
+    kept = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_port=5052")
     assert kept.rc == 0 and systemctl("is-active", "ray-registry-cache.service") == "active", "down keeps the cache"
     purged = run_runner("down", "-i", inventory, *one, "-e", "registry_cache_purge=true")
     assert purged.rc == 0, purged.stderr[-3000:]
