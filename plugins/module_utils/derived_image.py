@@ -154,7 +154,11 @@ def modules(name):
                 top.append(first[:-3])
             elif "/" in str(path) and str(path).endswith("__init__.py") and str(path).count("/") == 1:
                 top.append(first)
-    return sorted({module for module in top if module.isidentifier() and not module.startswith("_")})
+    found = {module for module in top if module.isidentifier() and not module.startswith("_")}
+    # A distribution's own module when it has one (duckdb's wheel also ships adbc_driver_duckdb, which needs another
+    # package): that is what a user imports. Else every public top-level module (PyYAML: yaml).
+    own = re.sub(r"[-_.]+", "_", name).lower()
+    return [own] if own in found else sorted(found)
 
 
 names = []

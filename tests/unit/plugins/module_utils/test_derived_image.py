@@ -101,7 +101,7 @@ def test_the_requirements_are_the_list_then_the_file():
 def test_the_record_lists_each_requirements_top_level_modules(tmp_path):
     """The build's record script, run here against this environment's own installed packages."""
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("PyYAML>=5\n# a comment\npytest\nno-such-distribution-ray-docker\n")
+    requirements.write_text("PyYAML>=5\n# a comment\npytest\nsetuptools\nno-such-distribution-ray-docker\n")
     script = tmp_path / "record_imports.py"
     script.write_text(derived_image.RECORD_IMPORTS)
     out = subprocess.run([sys.executable, str(script), "abc123", str(requirements)], capture_output=True, text=True,
@@ -109,7 +109,8 @@ def test_the_record_lists_each_requirements_top_level_modules(tmp_path):
     record = json.loads(out.stdout)
     assert record["inputs"] == "abc123"
     assert "yaml" in record["modules"]["PyYAML"], "top_level.txt names a module other than the project"
-    assert "pytest" in record["modules"]["pytest"]
+    assert record["modules"]["pytest"] == ["pytest"], "its own module, not its other top-level ones (py)"
+    assert record["modules"]["setuptools"] == ["setuptools"], "not pkg_resources beside it (duckdb: adbc_driver_duckdb)"
     assert record["modules"]["no-such-distribution-ray-docker"] == []
 
 
