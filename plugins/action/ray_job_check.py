@@ -34,6 +34,7 @@ class ActionModule(ActionBase):
             "node_wait": {"type": "int"},
             "verdict_file": {"type": "path"},
             "reuse_verdict": {"type": "bool"},
+            "expect_packages": {"type": "bool", "default": True},
         })
         with role_settings.refusals_fail(task_vars):
             ctx = cluster_context.build(self, task_vars or {}, roles=("ray", "ray_check", "ray_image"))
@@ -51,11 +52,15 @@ class ActionModule(ActionBase):
         hostvars = (task_vars or {}).get("hostvars") or {}
         given_up = [node["node_name"] for node in ctx.expected_nodes
                     if (hostvars.get(node["host"]) or {}).get("ray_cluster_nodes_failed")]
-        # Every node imports the user's modules and those of the derived image's packages, and runs that very image.
+        # Every node imports the user's modules and those of the derived image's packages, and runs that very image;
+        # not when proving a rollback to the image the nodes ran before (another image, maybe of other packages).
         derived = ctx.derived
+        expect_packages = args.pop("expect_packages")
         asked = {"imports": list(settings["ray_check_imports"]),
                  "record": derived_image.IMAGE_RECORD if derived["customized"] else "",
                  "inputs": derived.get("digest", "")} if derived["customized"] or settings["ray_check_imports"] else None
+        if not expect_packages:
+            asked = None
         try:
             check = run_check(**args, given_up=given_up, asked=asked)
         except CheckError as exc:

@@ -27,6 +27,11 @@ options:
   expected_ray_version:
     description: Ray version every node must run; default C(ray_version).
     type: str
+  expect_packages:
+    description: Prove the derived image (your packages) and every module to import on each node; V(false) when
+      proving a rollback to the image the nodes ran before.
+    type: bool
+    default: true
   job_script:
     description: The check job (a Python file) run as the job's entrypoint.
     type: path

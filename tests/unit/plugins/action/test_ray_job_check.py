@@ -66,6 +66,9 @@ def test_with_packages_every_node_imports_them_and_must_run_that_very_image(run_
     plain = Lab(variables={"ray_check_imports": ["numpy"]})
     run("ray_job_check", plain.task_vars("head"), {"job_script": SCRIPT})
     assert calls[2]["asked"] == {"imports": ["numpy"], "record": "", "inputs": ""}
+    # a rollback proves the image the nodes ran before: not against the new packages
+    run("ray_job_check", lab.task_vars("head"), {"job_script": SCRIPT, "expect_packages": False})
+    assert calls[3]["asked"] is None and "expect_packages" not in calls[3]
 
 
 def test_the_settings_and_the_arguments_win_in_that_order(run_check, tmp_path):
