@@ -241,6 +241,9 @@ def node_row(name, node_id, ip="10.0.0.11", head=False, state="ALIVE", start=1, 
             "start_time_ms": start, "resources_total": {"CPU": cpus, f"node:{ip}": 1.0}}
 
 
+TOKEN = "a" * 64  # the cluster's token in the action tests (conftest's token_file holds it)
+
+
 class FakeDashboard:
     """A local stand-in for the head's dashboard: /api/v0/nodes (the state API) and /api/jobs/ (the Jobs API), both
     requiring `Authorization: Bearer <token>` like a head with token authentication. Records each request's path

@@ -8,18 +8,7 @@ import time
 import pytest
 from ansible.errors import AnsibleActionFail
 
-from tests.unit.plugins.action.harness import FakeDashboard, Lab, node_row, run
-
-TOKEN = "b" * 64
-
-
-@pytest.fixture
-def token_file(home):
-    path = home / ".config" / "ray-docker" / "ray" / "auth_token"
-    path.parent.mkdir(parents=True)
-    path.write_text(TOKEN + "\n")
-    return path
-
+from tests.unit.plugins.action.harness import TOKEN, FakeDashboard, Lab, node_row, run
 
 def lab_at(dashboard, **variables):
     return Lab(heads=("head",), workers=("w1", "w2"),

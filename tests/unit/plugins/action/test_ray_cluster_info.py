@@ -11,20 +11,10 @@ container that crash-loops for real."""
 import pytest
 from ansible.errors import AnsibleActionFail
 
-from tests.unit.plugins.action.harness import (GRAFANA_IMAGE, PROMETHEUS_IMAGE, RAY_IMAGE, FakeDashboard, Lab, action,
-                                               engine, node_row, plugin, run)
+from tests.unit.plugins.action.harness import (GRAFANA_IMAGE, PROMETHEUS_IMAGE, RAY_IMAGE, TOKEN, FakeDashboard, Lab,
+                                               action, engine, node_row, plugin, run)
 
-TOKEN = "a" * 64
 cluster_info = plugin("ray_cluster_info")
-
-
-@pytest.fixture
-def token_file(home):
-    """The control node's token where the settings expect it by default."""
-    path = home / ".config" / "ray-docker" / "ray" / "auth_token"
-    path.parent.mkdir(parents=True)
-    path.write_text(TOKEN + "\n")
-    return path
 
 
 def lab_at(dashboard, heads=("head",), workers=("w1",), **kwargs):
