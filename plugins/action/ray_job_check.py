@@ -55,12 +55,11 @@ class ActionModule(ActionBase):
         # Every node imports the user's modules and those of the derived image's packages, and runs that very image;
         # not when proving a rollback to the image the nodes ran before (another image, maybe of other packages).
         derived = ctx.derived
-        expect_packages = args.pop("expect_packages")
-        asked = {"imports": list(settings["ray_check_imports"]),
-                 "record": derived_image.IMAGE_RECORD if derived["customized"] else "",
-                 "inputs": derived.get("digest", "")} if derived["customized"] or settings["ray_check_imports"] else None
-        if not expect_packages:
-            asked = None
+        asked = None
+        if args.pop("expect_packages") and (derived["customized"] or settings["ray_check_imports"]):
+            asked = {"imports": list(settings["ray_check_imports"]),
+                     "record": derived_image.IMAGE_RECORD if derived["customized"] else "",
+                     "inputs": derived.get("digest", "")}
         try:
             check = run_check(**args, given_up=given_up, asked=asked)
         except CheckError as exc:
