@@ -18,28 +18,17 @@ networks (an iptables counting chain on every lab host, INPUT and FORWARD, for s
 
 import argparse
 import json
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
+from benchmarks.bench_upgrade import site
 from tests import lab
 
-ROOT = Path(__file__).resolve().parent.parent
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 PACKAGES = ["polars==1.9.0", "duckdb==1.1.3"]
 CHAIN = "RLUPSTREAM"
 PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
 HOSTS = [f"raylab-host-{index}" for index in range(3)]
-
-
-def site(inventory, *extra):
-    proc = subprocess.run([sys.executable, "runner.py", "site", "-i", str(inventory), *extra, "--json"], cwd=ROOT,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    return json.loads(proc.stdout)
 
 
 def count_upstream(host):
@@ -70,13 +59,14 @@ def node_of(host):
 
 def per_node_install(hosts, packages):
     """Seconds until every node's `pip install` ended (all at once, as nodes starting together would)."""
-    for host in hosts:
+    nodes = {host: node_of(host) for host in hosts}
+    for host, node in nodes.items():
         lab.run(["docker", "cp", CA_BUNDLE, f"{host}:/tmp/ca.crt"])
-        lab.host_exec(host, "docker", "cp", "/tmp/ca.crt", f"{node_of(host)}:/tmp/ca.crt")
+        lab.host_exec(host, "docker", "cp", "/tmp/ca.crt", f"{node}:/tmp/ca.crt")
     failures = []
 
     def install(host):
-        done = lab.host_exec(host, "docker", "exec", node_of(host), "pip", "install", "--no-cache-dir", "--cert",
+        done = lab.host_exec(host, "docker", "exec", nodes[host], "pip", "install", "--no-cache-dir", "--cert",
                              "/tmp/ca.crt", *packages, check=False)
         if done.returncode != 0:
             failures.append(f"{host}: {done.stderr[-1000:]}")
@@ -99,22 +89,21 @@ def main():
     lab.ensure_up()
     lab.remove_hosts()
     inventory = lab.ensure_hosts(3)
-    hosts = HOSTS
     try:
-        site(inventory)
-        for host in hosts:
+        site("-i", str(inventory))
+        for host in HOSTS:
             count_upstream(host)
-        zero(hosts)
-        seconds = per_node_install(hosts, args.packages)
-        per_node = {host: upstream_bytes(host) for host in hosts}
+        zero(HOSTS)
+        seconds = per_node_install(HOSTS, args.packages)
+        per_node = {host: upstream_bytes(host) for host in HOSTS}
         print(f"per node at start: {seconds:.1f} s, upstream {sum(per_node.values()) / 1e6:.1f} MB "
               f"({', '.join(f'{host} {value / 1e6:.1f}' for host, value in per_node.items())})", flush=True)
-        zero(hosts)
+        zero(HOSTS)
         started = time.monotonic()
-        summary = site(inventory, "-e", json.dumps({"ray_image_pip_packages": args.packages,
-                                                    "ray_image_build_ca_file": CA_BUNDLE}))
+        packages = {"ray_image_pip_packages": args.packages, "ray_image_build_ca_file": CA_BUNDLE}
+        summary = site("-i", str(inventory), "-e", json.dumps(packages))
         image_seconds = time.monotonic() - started
-        image = {host: upstream_bytes(host) for host in hosts}
+        image = {host: upstream_bytes(host) for host in HOSTS}
         upgrade = summary.get("upgrade") or {}
         print(f"one image: {image_seconds:.1f} s for the whole run (nodes down {upgrade.get('downtime_seconds')} s), "
               f"upstream {sum(image.values()) / 1e6:.1f} MB "

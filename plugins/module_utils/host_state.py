@@ -85,8 +85,8 @@ def engine_state(docker_host=None, images=(), networks=(), volumes=(), container
                  full_info=False, timeout=30, image_references=()):
     """The engine's state as the roles compare it. Raises EngineError when the engine does not answer.
 
-    images: name -> {Id} or None; image_list: repository:tag -> Id of every image matching `image_references`; networks: name -> {Id, Driver, Labels} or None; volumes: name -> {Name, Labels}
-    or None; containers (carrying `container_label`): name -> {Id, Image, ImageID, State, Status, Labels};
+    images: name -> {Id} or None; image_list: repository:tag -> Id of every image matching `image_references`;
+    networks: name -> {Id, Driver, Labels} or None; volumes: name -> {Name, Labels} or None; containers (carrying `container_label`): name -> {Id, Image, ImageID, State, Status, Labels};
     inspected: name -> {State, RestartCount, Created[, logs]} or None.
     """
     client = EngineClient(docker_host, timeout=timeout)

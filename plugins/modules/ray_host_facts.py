@@ -91,8 +91,8 @@ ansible_facts:
       description:
         - engine_answers, engine_error, host_info (ServerVersion, OperatingSystem, RegistryConfig.Mirrors, ...),
           daemon_json and desktop_daemon_json (path, exists, content, encoding), images (name to Id or null),
-          image_list (with O(image_references), each repository and tag to its Id), networks, volumes, containers (name to Id, ImageID, State, Status, Labels), files (path to exists, mode,
-          uid, gid, sha256), python_requests, and on the LAN image cache's host registry_cache (query and state).
+          image_list (with O(image_references), each repository and tag to its Id), networks, volumes, containers
+          (name to Id, ImageID, State, Status, Labels), files (path to exists, mode, uid, gid, sha256), python_requests, and on the LAN image cache's host registry_cache (query and state).
       type: dict
       returned: when O(engine) is true
 """
