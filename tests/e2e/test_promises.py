@@ -118,9 +118,16 @@ def test_no_reachable_registry(healthy_cluster, mirror_vars):
 
 
 def test_nodes_not_alive(healthy_cluster, mirror_vars):
-    result = run_runner("cluster", "-e", mirror_vars, "-e", json.dumps({"ray_node_count": 4, "ray_cluster_wait_timeout": 1}))
+    # The head's size is pinned first: a 4th node then re-splits the workers only, and the head's dashboard keeps
+    # answering the 1 s wait (a recreated head may not answer within it, and that is another message).
+    pinned = {"ray_cluster_shm_size": "1G", "ray_cluster_head_memory": "2G"}
+    assert run_runner("cluster", "-e", mirror_vars, "-e", json.dumps(pinned)).rc == 0
+    head = inspect("ray-head")["Id"]
+    result = run_runner("cluster", "-e", mirror_vars, "-e", json.dumps({**pinned, "ray_node_count": 4,
+                                                                        "ray_cluster_wait_timeout": 1}))
     assert result.rc == 1
-    # A 4th node re-splits the host: every worker is recreated, so others may be missing too.
+    assert inspect("ray-head")["Id"] == head, "the head was not part of the change"
+    # Every worker is recreated by the re-split, so others may be missing too.
     assert re.search(r"Ray nodes not alive after 1 s: [^(]*ray-worker-3@localhost", result.stderr), result.stderr[-3000:]
     back = run_runner("site", "-e", mirror_vars)
     assert back.rc == 0 and "ray-worker-3" not in cluster_containers(), "the extra node is removed again"
