@@ -300,6 +300,15 @@ def test_artifacts_keep_the_last_20_runs(cold_site):
     assert (after[-1] / "job_events").is_dir() and after[-1] not in before
 
 
+def test_facts_stay_in_memory_and_are_never_written_to_the_artifacts(cold_site):
+    """runner.py keeps facts in memory: ansible-runner's default fact cache (JSON files in the run's artifacts) was
+    read back and decoded for every task on every host, a third of a no-op re-run on 8 hosts."""
+    site_runs = [path for path in (ROOT / ".artifacts").iterdir()
+                 if (path / "command").is_file() and "site.yml" in (path / "command").read_text()]
+    newest = max(site_runs, key=lambda path: path.stat().st_mtime)
+    assert (newest / "job_events").is_dir() and not (newest / "fact_cache").exists(), sorted(newest.iterdir())
+
+
 def test_nodes_share_the_host_and_each_container_is_held_to_its_share(cold_site):
     """Three nodes on one 2-CPU host: 2 CPUs in all, not 2 each; memory as documented; limits match shares."""
     info = engine_info()
