@@ -3,7 +3,8 @@
 Without options it works out from the project's settings what the docker, ray_image, ray_cluster and
 ray_monitoring roles will look at on this host (daemon.json, the images this host runs, the cluster's
 containers, network, volume and files) and reads all of it in one module run. With options it runs the
-module with exactly those. With outdated=true it reads nothing and marks the snapshot out of date, so the
+module with exactly those. measure_data_dir=true (status) adds the data root's use to the worked-out
+query. With outdated=true it reads nothing and marks the snapshot out of date, so the
 next role that compares reads the host again. See plugins/plugin_utils/snapshot.py.
 """
 
@@ -24,9 +25,12 @@ class ActionModule(ActionBase):
             engine = (task_vars.get("ansible_facts") or {}).get("ray_snapshot")
             return dict(result, changed=False,
                         ansible_facts={"ray_snapshot": dict(engine, outdated=True) if engine else None})
+        measure = bool(args.pop("measure_data_dir", False))
         if not args:
             with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)
             args = snapshot.query(ctx)
+        if measure:
+            args["measure_data_dir"] = True
         result.update(self._execute_module(module_name=snapshot.MODULE, module_args=args, task_vars=task_vars))
         return result

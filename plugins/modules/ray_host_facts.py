@@ -48,9 +48,16 @@ options:
     elements: str
     default: []
   data_dir:
-    description: The nodes' data folder root (ray_cluster_data_dir), whose use and free space (and Docker's root's free
-      space) go into RV(ansible_facts.ray_host.disk).
+    description: The nodes' data folder root (ray_cluster_data_dir), whose free space (and Docker's root's free space)
+      goes into RV(ansible_facts.ray_host.disk).
     type: path
+  measure_data_dir:
+    description:
+      - Also count what the files under O(data_dir) take (C(du -s)). That walks every file the nodes keep (a job's
+        pip environment alone is tens of thousands), about a second per 100,000 files, so only C(status) asks for it;
+        a deployment needs only the free space.
+    type: bool
+    default: false
   registry_cache:
     description:
       - On the LAN image cache's host, where its state is (port, upstream, files, service; the action plugin fills it
@@ -83,8 +90,8 @@ ansible_facts:
           docker_desktop_integration (Docker Desktop's WSL integration is present), engine_os (the engine's
           OperatingSystem, for example 'Docker Desktop'; '' when no engine answers).
         - With O(data_dir) and O(engine), disk - docker_root and data_root, each path, checked (the nearest folder
-          that exists), free and total (bytes, of its file system); data_root also used (bytes under it, as du
-          counts them; null when a folder could not be read).
+          that exists), free and total (bytes, of its file system); with O(measure_data_dir), data_root also used (bytes
+          under it, as du counts them; null when a folder could not be read).
       type: dict
       returned: always
     ray_snapshot:
@@ -316,7 +323,7 @@ def engine_snapshot(params, facts, run_command):
         facts["engine_os"] = state["host_info"].get("OperatingSystem") or ""
     if params["data_dir"]:
         root = (snapshot.get("host_info") or {}).get("DockerRootDir") or "/var/lib/docker"
-        facts["disk"] = {"docker_root": disk(root), "data_root": disk(params["data_dir"], measure=True)}
+        facts["disk"] = {"docker_root": disk(root), "data_root": disk(params["data_dir"], measure=params["measure_data_dir"])}
     desktop = str(facts["engine_os"]).startswith("Docker Desktop") or (
         facts["docker_desktop_integration"] and not snapshot["engine_answers"])
     path = params["desktop_daemon_json"]
@@ -343,6 +350,7 @@ def main():
             "files": {"type": "list", "elements": "path", "default": []},
             "registry_cache": {"type": "dict"},
             "data_dir": {"type": "path"},
+            "measure_data_dir": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )

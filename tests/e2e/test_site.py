@@ -272,6 +272,8 @@ def test_status_alone(cold_site):
     assert [node["is_head_node"] for node in cluster["nodes"]] == [True, False, False]
     assert result.summary["dashboard_url"] == "http://127.0.0.1:8265"
     assert "ray-head@localhost" in result.stderr and "dashboard: http://127.0.0.1:8265" in result.stderr
+    data_root = cluster["hosts"]["localhost"]["disk"]["data_root"]
+    assert data_root["used"] > 0 and "DATA ROOT" in result.stderr, "status counts what the nodes keep (a deployment does not)"
 
 
 def test_the_lock_covers_every_changing_verb_and_never_status_or_preflight(cold_site):

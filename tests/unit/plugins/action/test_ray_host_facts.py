@@ -13,8 +13,8 @@ MODULE = "ray_docker.cluster.ray_host_facts"
 READ = {"changed": False, "ansible_facts": {"ray_host": host_facts(), "ray_snapshot": engine()}}
 
 
-def query(lab, host, **variables):
-    result, calls = run("ray_host_facts", lab.task_vars(host, **variables), module_results=READ)
+def query(lab, host, args=None, **variables):
+    result, calls = run("ray_host_facts", lab.task_vars(host, **variables), args, module_results=READ)
     assert [call["module_name"] for call in calls] == [MODULE], "one module run per host"
     assert result["ansible_facts"] == READ["ansible_facts"], "the module's result is the task's"
     return calls[0]["module_args"]
@@ -31,7 +31,7 @@ def test_a_single_host_asks_for_everything_its_roles_compare(home):
         "volumes": ["ray-gcs-redis", "ray-prometheus-data", "ray-grafana-data"],
         "container_label": "ray-docker.cluster=ray",
         "registry_cache": None,  # one host uses no LAN cache
-        "data_dir": "/var/lib/ray-docker",
+        "data_dir": "/var/lib/ray-docker",  # its free space only (the module's default): no walk of every file
     }
     assert files[:4] == ["/etc/ray-docker/ray", "/etc/ray-docker/ray/auth_token", "/etc/ray-docker/ray/redis.conf",
                          "/etc/ray-docker/ray/redis_password"]
@@ -39,6 +39,12 @@ def test_a_single_host_asks_for_everything_its_roles_compare(home):
         <= set(files), "the nodes' data folders (plugins/module_utils/cluster.py data_folders)"
     assert "/etc/ray-docker/ray/prometheus/prometheus.yml" in files
     assert "/etc/ray-docker/ray/grafana/admin_password" in files
+
+
+def test_status_also_measures_the_data_root_with_everything_else_worked_out():
+    args = query(Lab(), "head", {"measure_data_dir": True})
+    assert args["measure_data_dir"] is True
+    assert args["data_dir"] == "/var/lib/ray-docker" and args["engine"] is True, "the rest is the worked-out query"
 
 
 def test_a_worker_of_a_lab_asks_for_the_ray_image_and_its_token_only():

@@ -145,3 +145,21 @@ def test_an_unreadable_folder_gives_no_number_rather_than_a_small_one(tmp_path_f
     with multiprocessing.get_context("fork").Pool(1, initializer=become_nobody) as pool:
         assert pool.apply(ray_host_facts.used_bytes, (str(root / "shared"),)) > 0
         assert pool.apply(ray_host_facts.used_bytes, (str(root),)) is None
+
+
+@pytest.mark.parametrize("measure", [False, True])
+def test_the_data_roots_files_are_counted_only_when_asked(tmp_path, measure):
+    """A deployment reads the free space only; `status` (measure_data_dir) also walks every file the nodes keep."""
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "log").write_bytes(b"x" * 50_000)
+    params = {"files": [], "registry_cache": None, "daemon_json": None, "desktop_daemon_json": "", "images": [],
+              "image_references": [], "networks": [], "volumes": [], "container_label": None,
+              "docker_host": f"unix://{tmp_path}/no-engine.sock", "data_dir": str(tmp_path), "measure_data_dir": measure}
+    facts = {"docker_desktop_integration": False, "windows_profile": ""}
+    snapshot = ray_host_facts.engine_snapshot(params, facts, run_command=None)
+    assert snapshot["engine_answers"] is False
+    data_root = facts["disk"]["data_root"]
+    assert data_root["free"] > 0
+    assert ("used" in data_root) is measure
+    if measure:
+        assert data_root["used"] >= 50_000
