@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +26,17 @@ class RunResult:
 
 
 def run_runner(*args, timeout=1200):
-    """Run `runner.py ... --json` like a user does and parse its one JSON object."""
+    """Run `runner.py ... --json` like a user does and parse its one JSON object.
+
+    With RAYLAB_RUN_LOG set to a file, each run's test, arguments, exit code and seconds are appended to it as a JSON
+    line: where a test module's minutes go (docs/tests.md)."""
+    began = time.monotonic()
     proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), *args, "--json"], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
+    if os.environ.get("RAYLAB_RUN_LOG"):
+        with open(os.environ["RAYLAB_RUN_LOG"], "a", encoding="utf-8") as log:
+            log.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "args": args,
+                                  "rc": proc.returncode, "seconds": round(time.monotonic() - began, 1)}) + "\n")
     try:
         summary = json.loads(proc.stdout) if proc.stdout.strip() else None
     except ValueError:
