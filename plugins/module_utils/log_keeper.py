@@ -6,10 +6,10 @@ session, `logs/old` (the logs of ended workers) or runtime-environment leftovers
 is handed to the container: standard library only, no import of the collection): the keeper lives and dies with
 the node, needs no deployment, no timer and no other container, and runs as the node's own user, who owns the files.
 
-Every INTERVAL seconds: sessions other than the current one, `logs/old` files and runtime-environment leftovers
-older than the retention go; then, while the logs tree is over the cap, past sessions' logs go first, then the
-current session's `logs/old`, then rotated files, oldest first, and last the largest current files are emptied
-(Ray's writers append, so they go on writing from the start).
+Every INTERVAL seconds: sessions other than the current one and `logs/old` files older than the retention go (and,
+every SWEEP_EVERY rounds, runtime-environment leftovers older than it); then, while the logs tree is over the cap,
+past sessions' logs go first, then the current session's `logs/old`, then rotated files, oldest first, and last the
+largest current files are emptied (Ray's writers append, so they go on writing from the start).
 """
 
 import os
@@ -19,6 +19,9 @@ import sys
 import time
 
 INTERVAL = 10
+# Runtime-environment leftovers (one job's pip packages are tens of thousands of files) only age out, in days: they
+# are walked every SWEEP_EVERY rounds (10 minutes), not every round, which cost a node a fifth of a core.
+SWEEP_EVERY = 60
 ROTATED = re.compile(r"\.\d+$|\.\d+\.(?:out|err|log)$")
 
 
@@ -98,7 +101,8 @@ def apply(actions):
             pass  # gone meanwhile, or still being written: the next round sees it again
 
 
-def once(root, cap_bytes, retention_seconds, now=None):
+def once(root, cap_bytes, retention_seconds, now=None, sweep=True):
+    """One round; `sweep` also walks the sessions' runtime_resources for leftovers beyond the retention."""
     now = time.time() if now is None else now
     current = os.path.realpath(os.path.join(root, "session_latest"))
     sessions = {}
@@ -108,7 +112,7 @@ def once(root, cap_bytes, retention_seconds, now=None):
             sessions[path] = os.path.getmtime(path)
     files = []
     for session in sessions:
-        for part in ("logs", "runtime_resources"):
+        for part in ("logs", "runtime_resources") if sweep else ("logs",):
             files += walk_files(os.path.join(session, part))
     actions = plan(sessions, current, files, now, cap_bytes, retention_seconds)
     apply(actions)
@@ -117,11 +121,13 @@ def once(root, cap_bytes, retention_seconds, now=None):
 
 def main(argv):
     root, cap_mb, days = argv[0], float(argv[1]), float(argv[2])
+    rounds = 0
     while True:
         try:
-            once(root, int(cap_mb * 2**20), days * 86400)
+            once(root, int(cap_mb * 2**20), days * 86400, sweep=rounds % SWEEP_EVERY == 0)
         except Exception as exc:  # never stop the node for its logs
             print(f"ray-docker log keeper: {exc}", file=sys.stderr)
+        rounds += 1
         time.sleep(INTERVAL)
 
 

@@ -79,3 +79,38 @@ def test_the_plan_deletes_a_past_session_over_the_cap_before_anything_of_the_cur
 def test_a_missing_root_or_a_vanished_file_is_no_error(tmp_path):
     assert log_keeper.once(str(tmp_path / "nothing"), MB, DAY) == []
     log_keeper.apply([("delete", str(tmp_path / "gone")), ("truncate", str(tmp_path / "gone"))])
+
+
+def test_runtime_environments_are_swept_every_sweep_every_rounds_and_the_logs_cap_held_every_round(tmp_path,
+                                                                                                     monkeypatch):
+    """One job's pip environment is tens of thousands of files that age out in days: walking them every 10 s cost a
+    node a fifth of a core. The keeper's own loop (main), its sleep the only thing replaced."""
+    now = time.time()
+    root, _, current = tree(tmp_path, now)
+    leftover = current / "runtime_resources" / "pip" / "env" / "lib.py"
+    late = current / "runtime_resources" / "pip" / "later" / "lib.py"
+    rounds = []
+
+    def sleep(seconds):
+        assert seconds == log_keeper.INTERVAL
+        rounds.append(seconds)
+        if len(rounds) == 1:
+            assert not leftover.exists(), "the first round sweeps"
+            put(late, MB, 9 * DAY)  # aged beyond the retention after the first sweep
+            put(current / "logs" / "big.out", 2 * MB)  # over the cap: held at once, not at the next sweep
+        elif len(rounds) == 2:
+            logs = sum(path.stat().st_size for path in (current / "logs").rglob("*") if path.is_file())
+            assert logs <= 9 * MB, "the cap is held every round"
+            assert late.exists(), "between sweeps no runtime environment is walked"
+        elif len(rounds) == log_keeper.SWEEP_EVERY:
+            assert late.exists(), "nor in the last round before the next sweep"
+        elif len(rounds) == log_keeper.SWEEP_EVERY + 1:
+            assert not late.exists(), "the next sweep takes it"
+            raise StopIteration
+
+    monkeypatch.setattr(log_keeper.time, "sleep", sleep)
+    try:
+        log_keeper.main([str(root), "9", "7"])  # a 9 MB cap: 9 MB of logs after the first round, then 11
+    except StopIteration:
+        pass
+    assert len(rounds) == log_keeper.SWEEP_EVERY + 1
