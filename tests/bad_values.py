@@ -68,7 +68,8 @@ BAD = {
         "registry_cache_data_dir": "cache", "registry_cache_config_dir": "etc/cache", "registry_cache_log_dir": "log",
         "registry_cache_package": "Docker Registry", "registry_cache_ready_timeout": 0, "registry_cache_log_max_mb": 0, "registry_cache_purge": "yes please",
     },
-    "preflight": {"preflight_pending_hosts": "pc-1-wsl", "preflight_foreign_variables": ["docker users!"]},
+    "preflight": {"preflight_pending_hosts": "pc-1-wsl", "preflight_foreign_variables": ["docker users!"],
+                  "preflight_measure_data_dir": "sometimes"},
     "ray_check": {
         "ray_check_timeout": 5, "ray_check_node_wait": -1, "ray_check_verdict_file": "verdict.json",
         "ray_check_reuse_verdict": "sometimes", "ray_check_imports": ["import os"],
