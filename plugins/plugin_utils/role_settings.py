@@ -12,13 +12,17 @@ Values are typed as the argument specs say, so a plan reads `False`, not the str
 
 from collections import namedtuple
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.ray_docker.cluster.plugins.module_utils import settings as checks
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+# Not resolved: the path Ansible loads the roles by (through .venv's link to the checkout), so that a task's worker
+# finds the roles' defaults already parsed in the loader it inherited from the playbook's process.
+COLLECTION_ROOT = Path(__file__).parents[2]
 ROLES_DIR = COLLECTION_ROOT / "roles"
 # The hosts a role's variables apply to, unless its validation.yml names others (key _hosts).
 RAY_GROUPS = ["ray_head", "ray_workers"]
@@ -30,19 +34,29 @@ def role_names(roles_dir=ROLES_DIR):
     return sorted(path.parent.parent.name for path in Path(roles_dir).glob("*/meta/argument_specs.yml"))
 
 
+@lru_cache(maxsize=None)
+def plain_yaml(path):
+    """A collection file of plain data (specs, rules, tables of names), parsed with libyaml when there is one: every
+    planning task reads all of them, and Ansible's own loader (origin tags on every value) takes ten times as long.
+    Templates (the roles' defaults) go through Ansible's loader instead. Nothing here changes what it returns."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
 def load_role(loader, role, roles_dir=ROLES_DIR):
     """A role's option specs (every entry point), validation rules, host groups and raw defaults."""
     base = Path(roles_dir) / role
-    # unsafe: the loader's cached copy, not a deep copy of it (nothing here changes it)
-    specs_file = loader.load_from_file(str(base / "meta" / "argument_specs.yml"), unsafe=True) or {}
     specs = {}
-    for entry in (specs_file.get("argument_specs") or {}).values():
+    for entry in (plain_yaml(base / "meta" / "argument_specs.yml").get("argument_specs") or {}).values():
         for name, option in ((entry or {}).get("options") or {}).items():
             specs.setdefault(name, option)  # the main entry point's spec comes first
-    rules_file = base / "meta" / "validation.yml"
-    rules = dict(loader.load_from_file(str(rules_file), unsafe=True) or {}) if rules_file.exists() else {}
+    rules = dict(plain_yaml(base / "meta" / "validation.yml"))
     groups = rules.pop("_hosts", None) or RAY_GROUPS
     defaults_file = base / "defaults" / "main.yml"
+    # unsafe: the loader's cached copy, not a deep copy of it (nothing here changes it)
     defaults = (loader.load_from_file(str(defaults_file), unsafe=True, trusted_as_template=True)
                 if defaults_file.exists() else {})
     return RoleFiles(specs, rules, groups, defaults or {})
@@ -62,10 +76,9 @@ class Catalog:
             self.defaults.update(files.defaults)
             self.specs.update(files.specs)
             self.rules.update(files.rules)
-        internal = loader.load_from_file(str(Path(meta_dir) / "internal_variables.yml"), unsafe=True) or {}
+        internal = plain_yaml(Path(meta_dir) / "internal_variables.yml")
         self.internal = set(internal.get("internal") or []) | set(internal.get("facts") or [])
-        self.removed = dict((loader.load_from_file(str(Path(meta_dir) / "removed_variables.yml"), unsafe=True)
-                             or {}).get("removed") or {})
+        self.removed = dict(plain_yaml(Path(meta_dir) / "removed_variables.yml").get("removed") or {})
 
     def applying_to(self, host, groups):
         """(specs, rules) of the variables of every role that applies to `host` (its groups)."""
@@ -162,3 +175,4 @@ def cluster_hosts(task_vars, catalog, names=("ray_node_count", "ray_node_ip_addr
             "facts": probe,
         }
     return head_hosts, worker_hosts, hosts
+
