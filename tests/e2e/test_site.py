@@ -194,6 +194,11 @@ def test_second_site_changes_and_restarts_nothing(cold_site, mirror_vars):
               and event["event_data"].get("resolved_action") != "ray_docker.cluster.ray_host_facts"
               and "ray_snapshot" in ((event["event_data"].get("res") or {}).get("ansible_facts") or {})]
     assert reread == [], f"tasks that read the host again: {reread}"
+    # The preflight checked every role's settings: no role checks them again at its start (playbooks/site.yml), only
+    # the shared `ray` role, a dependency, once in each of the two plays.
+    validated = [event["event_data"]["task"] for event in events if event["event"] == "runner_on_ok"
+                 and event["event_data"].get("resolved_action") == "ansible.builtin.validate_argument_spec"]
+    assert validated == ["Validating arguments against arg spec 'main' - The settings every Ray role shares (no tasks)"] * 2
 
 
 def test_plain_ansible_playbook_reads_key_value_booleans_as_the_runner_does(cold_site, mirror):
