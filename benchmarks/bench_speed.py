@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_speed --hosts 3 --rounds 3     # lab hosts over SSH
     .venv/bin/python -m benchmarks.bench_speed --local --rounds 3       # the embedded default (this machine)
-    .venv/bin/python -m benchmarks.bench_speed --hosts 8 --noop-only    # no-op re-runs on 8 hosts
+    .venv/bin/python -m benchmarks.bench_speed --hosts 8 --noop-only    # no-op re-runs (and preflight) on 8 hosts
 
 Lab hosts: fresh hosts before every round, their engines started with the mirror set (`runner.py docker`) and no
 image on any host, one Ray node per host (1 head + N-1 workers), `--num-cpus 1` per node, head fault tolerance
@@ -60,14 +60,14 @@ def task_walls(artifact):
     return dict(walls), before, end - start
 
 
-def timed_site(inventory, extra):
-    command = [sys.executable, "runner.py", "site", *(["-i", str(inventory)] if inventory else []),
+def timed_site(inventory, extra, verb="site"):
+    command = [sys.executable, "runner.py", verb, *(["-i", str(inventory)] if inventory else []),
                "-e", json.dumps(extra)]
     started = time.monotonic()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.monotonic() - started
     if result.returncode != 0:
-        sys.exit(f"site failed:\n{result.stderr[-3000:]}")
+        sys.exit(f"{verb} failed:\n{result.stderr[-3000:]}")
     return elapsed, newest_artifact()
 
 
@@ -114,7 +114,7 @@ def main():
     label = "this machine" if args.local else f"{args.hosts} lab host(s)"
     if not args.local:  # the embedded cluster would take CPU from the lab hosts
         subprocess.run([sys.executable, "runner.py", "down"], cwd=ROOT, capture_output=True)
-    cold, noop = [], []
+    cold, noop, preflight = [], [], []
     artifacts = {}
     for round_number in range(args.rounds):
         inventory = None
@@ -135,10 +135,17 @@ def main():
         seconds, artifacts["no-op"] = timed_site(inventory, extra)
         noop.append(seconds)
         print(f"round {round_number + 1}: no-op {seconds:.1f} s", file=sys.stderr, flush=True)
+        if args.noop_only:  # the read-only check of every setting and host, alone
+            seconds, _ = timed_site(inventory, extra, verb="preflight")
+            preflight.append(seconds)
+            print(f"round {round_number + 1}: preflight {seconds:.1f} s", file=sys.stderr, flush=True)
     print(f"\n{label}, {args.rounds} round(s)")
     if cold:
         print(f"cold to a proven cluster: {' / '.join(f'{s:.1f}' for s in cold)} s, median {statistics.median(cold):.1f} s")
     print(f"no-op re-run:             {' / '.join(f'{s:.1f}' for s in noop)} s, median {statistics.median(noop):.1f} s")
+    if preflight:
+        print(f"preflight alone:          {' / '.join(f'{s:.1f}' for s in preflight)} s, "
+              f"median {statistics.median(preflight):.1f} s")
     for title, artifact in artifacts.items():
         show_tasks(f"last {title} run, longest tasks", artifact, args.top)
 
