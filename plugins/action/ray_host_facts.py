@@ -8,6 +8,7 @@ query. With outdated=true it reads nothing and marks the snapshot out of date, s
 next role that compares reads the host again. See plugins/plugin_utils/snapshot.py.
 """
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import cluster_context, role_settings, snapshot
@@ -25,7 +26,7 @@ class ActionModule(ActionBase):
             engine = (task_vars.get("ansible_facts") or {}).get("ray_snapshot")
             return dict(result, changed=False,
                         ansible_facts={"ray_snapshot": dict(engine, outdated=True) if engine else None})
-        measure = bool(args.pop("measure_data_dir", False))
+        measure = boolean(args.pop("measure_data_dir", False), strict=True)  # "false" from a plain -e is false
         if not args:
             with role_settings.refusals_fail(task_vars):
                 ctx = cluster_context.build(self, task_vars, roles=snapshot.ROLES)

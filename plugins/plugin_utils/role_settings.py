@@ -175,4 +175,3 @@ def cluster_hosts(task_vars, catalog, names=("ray_node_count", "ray_node_ip_addr
             "facts": probe,
         }
     return head_hosts, worker_hosts, hosts
-

@@ -47,6 +47,10 @@ def test_status_also_measures_the_data_root_with_everything_else_worked_out():
     assert args["data_dir"] == "/var/lib/ray-docker" and args["engine"] is True, "the rest is the worked-out query"
 
 
+def test_measure_data_dir_given_as_the_string_false_by_a_plain_extra_var_measures_nothing():
+    assert "measure_data_dir" not in query(Lab(), "head", {"measure_data_dir": "false"})
+
+
 def test_a_worker_of_a_lab_asks_for_the_ray_image_and_its_token_only():
     lab = Lab(heads=["head"], workers=["w1", "w2"])
     args = query(lab, "w1")
