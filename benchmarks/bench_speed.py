@@ -60,7 +60,7 @@ def task_walls(artifact):
     return dict(walls), before, end - start
 
 
-def timed_site(inventory, extra, verb="site"):
+def timed_run(inventory, extra, verb="site"):
     command = [sys.executable, "runner.py", verb, *(["-i", str(inventory)] if inventory else []),
                "-e", json.dumps(extra)]
     started = time.monotonic()
@@ -121,7 +121,7 @@ def main():
         if args.noop_only:
             if round_number == 0:
                 inventory = None if args.local else fresh_lab(args.hosts)
-                timed_site(inventory, extra)
+                timed_run(inventory, extra)
             elif not args.local:
                 inventory = lab.cache_dir() / lab.INVENTORY_NAME
         else:
@@ -129,14 +129,14 @@ def main():
                 fresh_local(mirror)
             else:
                 inventory = fresh_lab(args.hosts)
-            seconds, artifacts["cold"] = timed_site(inventory, extra)
+            seconds, artifacts["cold"] = timed_run(inventory, extra)
             cold.append(seconds)
             print(f"round {round_number + 1}: cold {seconds:.1f} s", file=sys.stderr, flush=True)
-        seconds, artifacts["no-op"] = timed_site(inventory, extra)
+        seconds, artifacts["no-op"] = timed_run(inventory, extra)
         noop.append(seconds)
         print(f"round {round_number + 1}: no-op {seconds:.1f} s", file=sys.stderr, flush=True)
         if args.noop_only:  # the read-only check of every setting and host, alone
-            seconds, _ = timed_site(inventory, extra, verb="preflight")
+            seconds, _ = timed_run(inventory, extra, verb="preflight")
             preflight.append(seconds)
             print(f"round {round_number + 1}: preflight {seconds:.1f} s", file=sys.stderr, flush=True)
     print(f"\n{label}, {args.rounds} round(s)")
