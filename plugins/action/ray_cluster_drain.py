@@ -4,15 +4,15 @@ With `stage: plan`: the host's nodes (refused for the head's host, and for a hos
 tasks and actors run on them now (the state API), and the `ray drain-node` each node's container runs: a
 preemption with ray_cluster_drain_deadline, so no new task lands there. With `stage: wait`: until those nodes left
 the cluster (Ray ends a drained node once it is idle) or the deadline passed; the nodes still busy then are named, and
-the playbook's removal of their containers ends them, so what ran there is retried elsewhere (Ray's drain only
-announces the deadline: a preempted node is for its owner to stop).
+the playbook's removal of their containers ends them (`stop_timeout`: Ray's teardown, not a second drain), so what
+ran there is retried elsewhere (Ray's drain only announces the deadline: a preempted node is for its owner to stop).
 """
 
 import time
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import upgrade
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, upgrade
 from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardClient, DashboardError, read_token
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import PlanAction
 
@@ -51,7 +51,7 @@ class ActionModule(PlanAction):
                  for node in ctx.host_nodes(host) if node["node_name"] in alive]
         return dict(result, host=host, drain=drain, node_ids=sorted(alive.values()),
                     containers=[node["container"] for node in ctx.host_nodes(host)], tasks=tasks, actors=actors,
-                    started=time.time())
+                    stop_timeout=cluster.TEARDOWN_SECONDS, started=time.time())
 
     def wait(self, client, node_ids, deadline):
         """{seconds, still_alive}: the nodes still alive when the deadline passed (none when all left before)."""

@@ -15,7 +15,7 @@ import time
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.ray_docker.cluster.plugins.module_utils import names, upgrade
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster, names, upgrade
 from ansible_collections.ray_docker.cluster.plugins.module_utils.dashboard import DashboardClient, DashboardError, read_token
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils import role_settings
 from ansible_collections.ray_docker.cluster.plugins.plugin_utils.plan_action import PlanAction
@@ -82,6 +82,9 @@ class ActionModule(PlanAction):
         previous = sorted({row["image"] for rows in by_host.values() for row in rows})
         return dict(plan, jobs_waited_for=jobs["waited"], jobs_stopped=jobs["stopped"], actors_lost=actors,
                     drain=drain, remove=remove, started=time.time(), old_cluster_down=down,
+                    # the old workers' `docker stop`: the drain deadline of this run (their containers keep the one
+                    # they were created with), then Ray's teardown
+                    stop_timeout=settings["ray_cluster_drain_deadline"] + cluster.TEARDOWN_SECONDS,
                     previous={"image": previous[0] if previous else "", "ray_version": (plan["from"] or [""])[0]})
 
     @staticmethod

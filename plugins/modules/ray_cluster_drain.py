@@ -70,6 +70,11 @@ containers:
   type: list
   elements: str
   returned: O(stage=plan)
+stop_timeout:
+  description: Seconds their removal's C(docker stop) waits before it kills them, Ray's teardown only (the deadline
+    passed; their containers would drain once more for the deadline they were created with).
+  type: int
+  returned: O(stage=plan)
 tasks:
   description: Tasks running on the host's nodes when the drain was planned.
   type: int

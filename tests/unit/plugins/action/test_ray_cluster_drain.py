@@ -8,6 +8,8 @@ import time
 import pytest
 from ansible.errors import AnsibleActionFail
 
+from ansible_collections.ray_docker.cluster.plugins.module_utils import cluster
+
 from tests.unit.plugins.action.harness import TOKEN, FakeDashboard, Lab, node_row, run
 
 def lab_at(dashboard, **variables):
@@ -28,6 +30,9 @@ def test_the_plan_drains_the_hosts_own_nodes_with_the_deadline(token_file):
     assert drain["container"] == "ray-worker-1" and drain["argv"][:2] == ["ray", "drain-node"]
     assert drain["argv"][drain["argv"].index("--node-id") + 1] == "n1"
     assert drain["argv"][drain["argv"].index("--deadline-remaining-seconds") + 1] == "7"
+    # the removal after the deadline stops the container within Ray's teardown, not after another drain (the container
+    # was created to drain for ray_cluster_drain_deadline at its stop)
+    assert result["stop_timeout"] == cluster.TEARDOWN_SECONDS < cluster.DRAIN_DEADLINE
 
 
 @pytest.mark.parametrize("host, message", [("head", "runs the head: draining it would stop the whole cluster"),
