@@ -82,9 +82,11 @@ class ActionModule(PlanAction):
         previous = sorted({row["image"] for rows in by_host.values() for row in rows})
         return dict(plan, jobs_waited_for=jobs["waited"], jobs_stopped=jobs["stopped"], actors_lost=actors,
                     drain=drain, remove=remove, started=time.time(), old_cluster_down=down,
-                    # the old workers' `docker stop`: the drain deadline of this run (their containers keep the one
-                    # they were created with), then Ray's teardown
-                    stop_timeout=settings["ray_cluster_drain_deadline"] + cluster.TEARDOWN_SECONDS,
+                    # `docker stop`: an old worker's drain gets this run's deadline (its container keeps the one it
+                    # was created with), then Ray's teardown; the old head only its teardown (the jobs are settled,
+                    # its detached actors are lost either way: no drain to wait for)
+                    stop_timeouts={"workers": settings["ray_cluster_drain_deadline"] + cluster.TEARDOWN_SECONDS,
+                                   "heads": cluster.TEARDOWN_SECONDS},
                     previous={"image": previous[0] if previous else "", "ray_version": (plan["from"] or [""])[0]})
 
     @staticmethod

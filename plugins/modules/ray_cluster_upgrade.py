@@ -106,10 +106,11 @@ remove:
   description: Per host, the old nodes to remove (workers, heads).
   type: dict
   returned: O(stage=prepare)
-stop_timeout:
-  description: Seconds the old workers' C(docker stop) waits before it kills them, ray_cluster_drain_deadline plus Ray's
-    teardown (their containers keep the deadline they were created with).
-  type: int
+stop_timeouts:
+  description: Seconds C(docker stop) waits before it kills an old node, C(workers) ray_cluster_drain_deadline plus Ray's
+    teardown (their containers keep the deadline they were created with), C(heads) Ray's teardown only (the jobs are
+    settled, its detached actors are lost either way).
+  type: dict
   returned: O(stage=prepare)
 previous:
   description: The image and Ray version the old nodes run, for a rollback.

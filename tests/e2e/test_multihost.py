@@ -739,27 +739,32 @@ def three_hosts_on_older(fresh_hosts, deployed):
 
 
 def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_downtime(three_hosts_on_older, tmp_path):
-    """On {OLDER}: a job of about 30 s and a detached actor; `site` with the default (newer) version waits for the job
+    """On {OLDER}: a job of about 20 s and a detached actor; `site` with the default (newer) version waits for the job
     (it SUCCEEDS on the old cluster), names the actor as lost, then swaps every node at once; the downtime and its
     steps are in the recap and --json; every node runs the new version; the control node's own Ray (the newer one)
     drove the old cluster through its HTTP APIs."""
     url = f"http://{address(three_hosts_on_older, HEAD)}:8265"
     # the actor lives on the head, which is replaced without a drain: on a worker it would keep that worker's drain
-    # busy for the whole deadline (30 s; the drain of a busy node is the drain test's)
+    # busy for the whole deadline (30 s; the drain of a busy node is the drain test's). The old head's removal is timed
+    # below: its stop does not wait for the actor's drain either.
     head = statuses(three_hosts_on_older)["ray-head@raylab-host-0"]
     actor = submit_job(ACTOR_JOB.format(node_id=head), url=url)
     assert actor["status"] == "SUCCEEDED", actor["logs"][-2000:]
-    thirty = submit(three_hosts_on_older, tmp_path, "python", "-c", "import time; time.sleep(30); print('done')", version=OLDER)
-    watch = JobWatch(url, thirty)
+    twenty = submit(three_hosts_on_older, tmp_path, "python", "-c", "import time; time.sleep(20); print('done')", version=OLDER)
+    watch = JobWatch(url, twenty)
     result = run_runner("site", "-i", str(three_hosts_on_older))
     assert result.rc == 0, result.stderr[-4000:]
     upgrade = result.summary["upgrade"]
     assert upgrade, result.stderr[-4000:]
-    assert upgrade["from"] == [OLDER] and upgrade["to"] == NEWER and upgrade["jobs_waited_for"] == [thirty]
+    assert upgrade["from"] == [OLDER] and upgrade["to"] == NEWER and upgrade["jobs_waited_for"] == [twenty]
     assert upgrade["jobs_stopped"] == [] and upgrade["actors_lost"] == ["e2e/e2e-counter (Counter)"]
     assert "SUCCEEDED" in watch.seen, f"the job ended on the old cluster before the swap: {watch.seen}"
     assert set(upgrade["steps"]) == {"stopped", "started", "alive", "proven"} and upgrade["downtime_seconds"] > 0
     assert "UPGRADE Ray 2.59.0 -> 2.60.0" in result.stderr and "lost detached actor e2e/e2e-counter" in result.stderr
+    [head_removal] = [event["event_data"] for event in last_run_events() if event["event"] == "runner_on_ok"
+                      and event["event_data"].get("task") == "Remove the old head"
+                      and event["event_data"].get("host") == HEAD]
+    assert head_removal["duration"] < 20, f"the old head's stop waited for a drain: {head_removal['duration']} s"
     assert set(node_versions(three_hosts_on_older, NEWER).values()) == {NEWER}
     print(f"lab: {OLDER} -> {NEWER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
 

@@ -30,7 +30,7 @@ def lab_at(dashboard, **variables):
                host_variables={host: {"ray_cluster_plan": {"upgrade": {"replace": rows}}} for host, rows in plans.items()})
 
 
-def test_prepare_names_the_workers_to_drain_the_nodes_to_remove_and_the_stop_timeout(token_file):
+def test_prepare_names_the_workers_to_drain_the_nodes_to_remove_and_their_stop_timeouts(token_file):
     with FakeDashboard(TOKEN, ROWS) as dashboard:
         result, _ = run("ray_cluster_upgrade", lab_at(dashboard, ray_cluster_drain_deadline=7).task_vars("head"),
                         args={"stage": "prepare"})
@@ -45,8 +45,9 @@ def test_prepare_names_the_workers_to_drain_the_nodes_to_remove_and_the_stop_tim
         assert result["remove"][host] == {"workers": ["ray-worker-1"], "heads": []}
     assert result["remove"]["head"] == {"workers": [], "heads": ["ray-head"]}
     assert result["previous"] == {"image": OLD, "ray_version": "2.59.0"}
-    # `docker stop` of an old worker: this run's deadline, then Ray's teardown (not the deadline of its creation)
-    assert result["stop_timeout"] == 7 + cluster.TEARDOWN_SECONDS
+    # `docker stop` of an old worker: this run's deadline, then Ray's teardown (not the deadline of its creation); of
+    # the old head: its teardown only
+    assert result["stop_timeouts"] == {"workers": 7 + cluster.TEARDOWN_SECONDS, "heads": cluster.TEARDOWN_SECONDS}
 
 
 def test_prepare_stops_nothing_when_a_host_lost_its_new_image(token_file):
