@@ -169,6 +169,9 @@ def print_recap(summary, stream=sys.stderr):
         verdict = "passed" if check.get("passed") else "FAILED: " + "; ".join(check.get("reasons") or [])
         reused = f"; job skipped, the same nodes passed it at {check.get('verified_at')}" if check.get("reused") else ""
         print(f"  Ray check {verdict} ({check.get('nodes_alive')}/{check.get('nodes_expected')} nodes alive{reused})", file=stream)
+        if check.get("left_out"):
+            print(f"  Left out of the check (their host was skipped, Ray still lists them): {', '.join(check['left_out'])}",
+                  file=stream)
         modules = sorted({module for node in check.get("nodes") or [] for module in node.get("imports") or {}})
         if modules and check.get("passed"):
             print(f"  Every node imports {', '.join(modules)}", file=stream)

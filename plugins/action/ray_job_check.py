@@ -52,6 +52,8 @@ class ActionModule(ActionBase):
         hostvars = (task_vars or {}).get("hostvars") or {}
         given_up = [node["node_name"] for node in ctx.expected_nodes
                     if (hostvars.get(node["host"]) or {}).get("ray_cluster_nodes_failed")]
+        # Nodes of hosts the preflight skipped (switched off): not pinned a task (Ray may list them alive a while yet).
+        skipped = [node["node_name"] for node in ctx.nodes if node["host"] in ctx.unreachable]
         # Every node imports the user's modules and those of the derived image's packages, and runs that very image;
         # not when proving a rollback to the image the nodes ran before (another image, maybe of other packages).
         derived = ctx.derived
@@ -61,7 +63,7 @@ class ActionModule(ActionBase):
                      "record": derived_image.IMAGE_RECORD if derived["customized"] else "",
                      "inputs": derived.get("digest", "")}
         try:
-            check = run_check(**args, given_up=given_up, asked=asked)
+            check = run_check(**args, given_up=given_up, asked=asked, skipped=skipped)
         except CheckError as exc:
             result.update(exc.data)
             raise AnsibleActionFail(str(exc), result=result)

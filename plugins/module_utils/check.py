@@ -197,12 +197,14 @@ def run_job(dashboard_url, job_script, expected_ray_version, timeout, targets, a
 
 
 def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, job_script, timeout=300,
-              verdict_file=None, reuse_verdict=False, node_wait=60, given_up=(), asked=None):
+              verdict_file=None, reuse_verdict=False, node_wait=60, given_up=(), asked=None, skipped=()):
     """The check's summary (passed, reasons, nodes, ...); raises CheckError when it cannot run or fails.
 
     A node that is restarting (its last registration dead, or gone although still listed) is waited
     for up to `node_wait` seconds; a node that never registered, or one in `given_up` (its host already
-    failed in this run), fails the check at once.
+    failed in this run), fails the check at once. The nodes in `skipped` (of hosts this run skipped as
+    switched off) are left out: Ray lists such a node alive until its health check gives up on it
+    (about 30 s), and a task pinned to it would wait that long. They are named in `left_out`.
     """
     started = time.monotonic()
     try:
@@ -229,7 +231,7 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
         if any(name in known and name not in given_up for name in nodes["missing"]) and time.monotonic() < deadline:
             time.sleep(0.5)
             continue
-        targets = nodes["targets"]
+        targets = {node_id: name for node_id, name in nodes["targets"].items() if name not in skipped}
         if reuse_verdict and verdict_file:
             verdict = reusable_verdict(verdict_file, verdict_key(list(targets), expected_nodes, expected_ray_version, asked))
             if verdict:
@@ -252,6 +254,7 @@ def run_check(dashboard_url, token_file, expected_nodes, expected_ray_version, j
                          log_tail=logs.splitlines()[-20:])
     summary = evaluate(report, expected_nodes, expected_ray_version, (asked or {}).get("inputs", ""))
     summary.update(job_id=job_id, job_status=status, auth_required=True, reused=False, stale=nodes["stale"],
+                   left_out=sorted(set(nodes["targets"].values()) & set(skipped)),
                    seconds=round(time.monotonic() - started, 2), dashboard_url=dashboard_url)
     if verdict_file:
         if summary["passed"]:

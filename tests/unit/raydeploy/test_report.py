@@ -136,3 +136,13 @@ def test_the_recap_says_which_modules_every_node_imported():
     stream = io.StringIO()
     report.print_recap({"status": "ok", "hosts": {}, "failures": [], "elapsed_seconds": 1, "check": dict(check, nodes=[{}])}, stream)
     assert "imports" not in stream.getvalue()
+
+
+def test_the_recap_names_the_nodes_the_check_left_out():
+    stream = io.StringIO()
+    check = {"passed": True, "nodes_alive": 2, "nodes_expected": 2, "left_out": ["ray-worker-1@w2"]}
+    report.print_recap({"status": "degraded", "hosts": {}, "failures": [], "elapsed_seconds": 1, "check": check}, stream)
+    assert "Left out of the check (their host was skipped, Ray still lists them): ray-worker-1@w2" in stream.getvalue()
+    stream = io.StringIO()
+    report.print_recap({"status": "ok", "hosts": {}, "failures": [], "elapsed_seconds": 1, "check": dict(check, left_out=[])}, stream)
+    assert "Left out" not in stream.getvalue()

@@ -46,7 +46,7 @@ def test_every_argument_defaults_from_the_settings(run_check, home):
                       "expected_nodes": ["ray-head@head", "ray-worker-1@w1"], "expected_ray_version": "2.60.0",
                       "job_script": SCRIPT, "timeout": 300, "node_wait": 60, "reuse_verdict": False,
                       "verdict_file": f"{home}/.config/ray-docker/ray/check_verdict.json", "given_up": [],
-                      "asked": None}]
+                      "asked": None, "skipped": ["ray-worker-1@w2"]}]
     assert result == {"changed": False, "check": {"passed": True, "reasons": [], "nodes_alive": 2}}
 
 
