@@ -65,7 +65,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 check:
-  description: passed, reasons, nodes_expected, nodes_alive, nodes, transfers, job_id, reused, verified_at, dashboard_url.
+  description: passed, reasons, nodes_expected, nodes_alive, nodes, transfers, job_id, reused, verified_at, dashboard_url, left_out (the nodes of hosts the run skipped, which Ray still listed alive; the job pinned them no task).
   type: dict
   returned: always
 """
