@@ -185,8 +185,9 @@ def containers_to_remove(specs, running):
 # Docker waits before it kills it (Ray's teardown after the drain takes about 2 s).
 DRAIN_DEADLINE = 30
 STOP_MARGIN = 15
-# Seconds `docker stop` gives a node whose drain is over (the drain verb's deadline passed): Ray's teardown only. Its
-# container's own graceful shutdown would otherwise drain it once more, for the deadline it was created with.
+# Seconds `docker stop` gives a node that has nothing left to drain for (the drain verb's deadline passed; an
+# upgrade's old head, its jobs settled): Ray's teardown only. Its container's own graceful shutdown would otherwise
+# drain it once more, for the deadline it was created with.
 TEARDOWN_SECONDS = 5
 
 # Run by a worker's container before `ray start` (the container's own Ray, token and GCS address): mark the ALIVE

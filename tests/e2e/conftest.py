@@ -63,6 +63,14 @@ def module_runs(events, action):
     return counts
 
 
+def task_result(events, host, task):
+    """The event data of the task's result on `host` (its `runner_on_ok`: duration, res, ...), the task named by the
+    start of its name; exactly one such result."""
+    [data] = [event["event_data"] for event in events if event["event"] == "runner_on_ok"
+              and event["event_data"].get("host") == host and event["event_data"].get("task", "").startswith(task)]
+    return data
+
+
 def docker(*args, check=True):
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
 

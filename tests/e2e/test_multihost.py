@@ -21,7 +21,7 @@ import yaml
 
 from tests import lab
 
-from .conftest import ROOT, last_run_events, module_runs, run_runner
+from .conftest import ROOT, last_run_events, module_runs, run_runner, task_result
 from .test_jobs import WHERE
 from .faults import ACTOR_ASK, ACTOR_JOB, actor_report, node_ids, submit_job, wait_for
 
@@ -765,9 +765,7 @@ def test_an_upgrade_waits_for_a_running_job_then_swaps_every_node_and_times_the_
     assert "SUCCEEDED" in watch.seen, f"the job ended on the old cluster before the swap: {watch.seen}"
     assert set(upgrade["steps"]) == {"stopped", "started", "alive", "proven"} and upgrade["downtime_seconds"] > 0
     assert "UPGRADE Ray 2.59.0 -> 2.60.0" in result.stderr and "lost detached actor e2e/e2e-counter" in result.stderr
-    [head_removal] = [event["event_data"] for event in last_run_events() if event["event"] == "runner_on_ok"
-                      and event["event_data"].get("task") == "Remove the old head"
-                      and event["event_data"].get("host") == HEAD]
+    head_removal = task_result(last_run_events(), HEAD, "Remove the old head")
     assert head_removal["duration"] < 20, f"the old head's stop waited for a drain: {head_removal['duration']} s"
     assert set(node_versions(three_hosts_on_older, NEWER).values()) == {NEWER}
     print(f"lab: {OLDER} -> {NEWER} on 3 hosts, down {upgrade['downtime_seconds']} s ({upgrade['steps']})")
@@ -859,9 +857,7 @@ def test_draining_a_worker_host_retries_its_task_elsewhere_and_site_brings_it_ba
     assert drained.summary["drain"]["host"] == "raylab-host-2" and int(drained.summary["drain"]["tasks"]) >= 1
     # past the deadline the busy node's container stops within Ray's teardown: it is not drained once more for the
     # deadline it was created with (30 s)
-    [removal] = [event["event_data"] for event in last_run_events() if event["event"] == "runner_on_ok"
-                 and event["event_data"].get("host") == "raylab-host-2"
-                 and event["event_data"].get("task", "").startswith("Remove their containers")]
+    removal = task_result(last_run_events(), "raylab-host-2", "Remove their containers")
     assert removal["duration"] < 20, removal["duration"]
     assert "DRAINED raylab-host-2: " in drained.stderr
     assert len(drained.summary["drain"]["stopped_busy"]) == 1, "its node still ran the task at the deadline"

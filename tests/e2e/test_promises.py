@@ -122,10 +122,9 @@ def test_nodes_not_alive(healthy_cluster, mirror_vars):
     # The head's size is pinned first (as the test before leaves it: then this run changes nothing): a 4th node then
     # re-splits the workers only, and the head's dashboard keeps answering the 1 s wait (a recreated head may not
     # answer within it, and that is another message). The defaults come back at the end.
-    pinned = SIZED
-    assert run_runner("cluster", "-e", mirror_vars, "-e", json.dumps(pinned)).rc == 0
+    assert run_runner("cluster", "-e", mirror_vars, "-e", json.dumps(SIZED)).rc == 0
     head = inspect("ray-head")["Id"]
-    result = run_runner("cluster", "-e", mirror_vars, "-e", json.dumps({**pinned, "ray_node_count": 4,
+    result = run_runner("cluster", "-e", mirror_vars, "-e", json.dumps({**SIZED, "ray_node_count": 4,
                                                                         "ray_cluster_wait_timeout": 1}))
     assert result.rc == 1
     assert inspect("ray-head")["Id"] == head, "the head was not part of the change"
